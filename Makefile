@@ -1,0 +1,31 @@
+# Lumen: two commands do everything.
+#   make run   — install deps, build (release), run the main job
+#   make test  — install deps, build, run the Swift and Lua tests
+.PHONY: deps build run test bench clean
+
+APT_PACKAGES := liblua5.4-dev libreadline-dev libopenblas-dev pkg-config
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build -c release
+
+run: build
+	.build/release/lumen
+
+test: deps
+	swift test
+
+bench: deps
+	swift build -c release --product EngineBench
+	.build/release/EngineBench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+// Lumen: a deep-learning workbench driven from Lua.
+// Layers (one direction of dependency): Host -> Bindings -> Engine -> C shims.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Lumen",
+    products: [
+        .executable(name: "lumen", targets: ["Host"]),
+    ],
+    targets: [
+        // C shims over Debian's system libraries (installed by `make deps`).
+        .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+
+        // Pure Swift tensor engine: no Lua in here.
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: optimize),
+        // Lua <-> Engine glue.
+        .target(name: "Bindings", dependencies: ["Engine", "CLua"]),
+        // The `lumen` executable.
+        .executableTarget(name: "Host", dependencies: ["Bindings", "CReadline"]),
+
+        // `make bench`: engine micro-benchmarks (never run by tests).
+        .executableTarget(name: "EngineBench", dependencies: ["Engine", "CBLAS"], path: "bench/EngineBench",
+                          swiftSettings: optimize),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+    ]
+)

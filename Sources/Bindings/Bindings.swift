@@ -1,0 +1,2 @@
+// Lua <-> Engine bindings. Filled by the `lumen` host issue.
+import Engine

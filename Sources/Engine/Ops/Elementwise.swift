@@ -1,0 +1,70 @@
+/// Generic elementwise loops over strided operands. Operands arrive already broadcast to the
+/// output's shape and converted to the kernel's element type; the output is contiguous.
+enum Elementwise {
+    /// out[i] = f(a[i]).
+    @inline(__always)
+    static func map<T: Element, R: Element>(_ a: Tensor, into out: Tensor, _ f: (T) -> R) {
+        let pa = a.storage.typed(T.self), po = out.pointer(R.self)
+        if a.isContiguous && a.numel == out.numel {
+            let x = pa + a.offset
+            run(count: out.numel) { range in for i in range { po[i] = f(x[i]) } }
+            return
+        }
+        let loop = StridedLoop(shape: out.shape, strides: [out.strides, a.strides], offsets: [0, a.offset])
+        let so = loop.rowStrides[0], sa = loop.rowStrides[1]
+        loop.run { o, n in
+            let z = po + o[0], x = pa + o[1]
+            for i in 0..<n { z[i * so] = f(x[i * sa]) }
+        }
+    }
+
+    /// out[i] = f(a[i], b[i]).
+    @inline(__always)
+    static func map<T: Element, R: Element>(_ a: Tensor, _ b: Tensor, into out: Tensor, _ f: (T, T) -> R) {
+        let pa = a.storage.typed(T.self), pb = b.storage.typed(T.self), po = out.pointer(R.self)
+        if a.isContiguous && b.isContiguous && a.numel == out.numel && b.numel == out.numel {
+            let x = pa + a.offset, y = pb + b.offset
+            run(count: out.numel) { range in for i in range { po[i] = f(x[i], y[i]) } }
+            return
+        }
+        let loop = StridedLoop(shape: out.shape, strides: [out.strides, a.strides, b.strides],
+                               offsets: [0, a.offset, b.offset])
+        let so = loop.rowStrides[0], sa = loop.rowStrides[1], sb = loop.rowStrides[2]
+        loop.run { o, n in
+            let z = po + o[0], x = pa + o[1], y = pb + o[2]
+            if sa == 1 && sb == 0 {
+                let s = y[0]
+                for i in 0..<n { z[i * so] = f(x[i], s) }
+            } else if sa == 0 && sb == 1 {
+                let s = x[0]
+                for i in 0..<n { z[i * so] = f(s, y[i]) }
+            } else {
+                for i in 0..<n { z[i * so] = f(x[i * sa], y[i * sb]) }
+            }
+        }
+    }
+
+    /// out[i] = f(c[i], a[i], b[i]) with a bool condition `c` (for `where`).
+    @inline(__always)
+    static func map<T: Element>(_ c: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor, _ f: (UInt8, T, T) -> T) {
+        let pc = c.storage.typed(UInt8.self), pa = a.storage.typed(T.self), pb = b.storage.typed(T.self)
+        let po = out.pointer(T.self)
+        let loop = StridedLoop(shape: out.shape, strides: [out.strides, c.strides, a.strides, b.strides],
+                               offsets: [0, c.offset, a.offset, b.offset])
+        let so = loop.rowStrides[0], sc = loop.rowStrides[1], sa = loop.rowStrides[2], sb = loop.rowStrides[3]
+        loop.run { o, n in
+            let z = po + o[0], w = pc + o[1], x = pa + o[2], y = pb + o[3]
+            for i in 0..<n { z[i * so] = f(w[i * sc], x[i * sa], y[i * sb]) }
+        }
+    }
+
+    /// Runs a flat loop over `count` elements, on both cores when large.
+    @inline(__always)
+    static func run(count: Int, _ body: (Range<Int>) -> Void) {
+        if count >= Parallel.elementwiseThreshold {
+            Parallel.forRanges(count: count, body)
+        } else {
+            body(0..<count)
+        }
+    }
+}
