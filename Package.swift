@@ -16,8 +16,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
 
+        .target(name: "CSupport", path: "Sources/CSupport"),
+
         // Pure Swift tensor engine: no Lua in here.
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "Engine", dependencies: ["CBLAS", "CSupport"], swiftSettings: optimize),
         // Lua <-> Engine glue.
         .target(name: "Bindings", dependencies: ["Engine", "CLua"]),
         // The `lumen` executable.

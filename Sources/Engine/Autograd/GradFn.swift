@@ -24,11 +24,21 @@ public final class GradFn {
 }
 
 extension Tensor {
-    /// True when an op on `inputs` must record a node.
-    @inline(__always) static func needsGrad(_ inputs: Tensor...) -> Bool {
-        guard GradMode.isEnabled else { return false }
-        for t in inputs where t.requiresGrad { return true }
-        return false
+    /// True when an op on these inputs must record a node (overloads avoid a variadic array).
+    @inline(__always) static func needsGrad(_ a: Tensor) -> Bool {
+        a.requiresGrad && GradMode.isEnabled
+    }
+
+    @inline(__always) static func needsGrad(_ a: Tensor, _ b: Tensor) -> Bool {
+        (a.requiresGrad || b.requiresGrad) && GradMode.isEnabled
+    }
+
+    @inline(__always) static func needsGrad(_ a: Tensor, _ b: Tensor, _ c: Tensor) -> Bool {
+        (a.requiresGrad || b.requiresGrad || c.requiresGrad) && GradMode.isEnabled
+    }
+
+    static func needsGrad(_ inputs: [Tensor]) -> Bool {
+        inputs.contains { $0.requiresGrad } && GradMode.isEnabled
     }
 
     /// Attaches the backward rule of the op that produced `self`. Call only when `needsGrad`.

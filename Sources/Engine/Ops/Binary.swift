@@ -23,7 +23,10 @@ enum Arithmetic {
     @inline(__always)
     static func applyFloat<T: FloatElement>(_ kind: Arithmetic, _: T.Type, _ a: Tensor, _ b: Tensor, _ out: Tensor) {
         switch kind {
-        case .div: Elementwise.map(a, b, into: out) { (x: T, y: T) in x / y }
+        case .add: Elementwise.map(a, b, into: out, functor: AddFunctor<T>())
+        case .sub: Elementwise.map(a, b, into: out, functor: SubFunctor<T>())
+        case .mul: Elementwise.map(a, b, into: out, functor: MulFunctor<T>())
+        case .div: Elementwise.map(a, b, into: out, functor: DivFunctor<T>())
         case .pow: Elementwise.map(a, b, into: out) { (x: T, y: T) in T.pow(x, y) }
         default: apply(kind, T.self, a, b, out)
         }

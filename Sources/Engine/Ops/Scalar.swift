@@ -11,11 +11,11 @@ enum ScalarArithmetic {
     static func apply<T: FloatElement>(_ kind: ScalarArithmetic, _ s: Double, _ x: Tensor, _ out: Tensor, _: T.Type) {
         let c = T(s)
         switch kind {
-        case .add: Elementwise.map(x, into: out) { (v: T) in v + c }
-        case .sub: Elementwise.map(x, into: out) { (v: T) in v - c }
-        case .rsub: Elementwise.map(x, into: out) { (v: T) in c - v }
-        case .mul: Elementwise.map(x, into: out) { (v: T) in v * c }
-        case .div: Elementwise.map(x, into: out) { (v: T) in v / c }
+        case .add: Elementwise.map(x, into: out, functor: AffineFunctor(scale: 1, shift: c))
+        case .sub: Elementwise.map(x, into: out, functor: AffineFunctor(scale: 1, shift: -c))
+        case .rsub: Elementwise.map(x, into: out, functor: AffineFunctor(scale: -1, shift: c))
+        case .mul: Elementwise.map(x, into: out, functor: AffineFunctor(scale: c, shift: 0))
+        case .div: Elementwise.map(x, into: out, functor: DivideByFunctor(divisor: c))
         case .rdiv: Elementwise.map(x, into: out) { (v: T) in c / v }
         case .pow:
             if s == 2 { Elementwise.map(x, into: out) { (v: T) in v * v } }

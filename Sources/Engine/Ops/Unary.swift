@@ -65,8 +65,8 @@ enum UnaryMath: String {
 
     static func forward(_ kind: UnaryMath, _ x: Tensor, _ out: Tensor) {
         switch out.dtype {
-        case .float32: Elementwise.map(x, into: out) { (v: Float) in value(kind, v) }
-        case .float64: Elementwise.map(x, into: out) { (v: Double) in value(kind, v) }
+        case .float32: Elementwise.map(x, into: out, functor: UnaryMathFunctor<Float>(kind: kind))
+        case .float64: Elementwise.map(x, into: out, functor: UnaryMathFunctor<Double>(kind: kind))
         case .int64: integer(kind, x, out, Int64.self)
         case .int32: integer(kind, x, out, Int32.self)
         case .int8: integer(kind, x, out, Int8.self)
@@ -90,8 +90,8 @@ enum UnaryMath: String {
         let s = try saved.broadcastView(to: g.shape, op: kind.rawValue)
         let out = try Tensor(shape: g.shape, dtype: g.dtype, zeroed: false, op: kind.rawValue)
         switch g.dtype {
-        case .float32: Elementwise.map(try g.converted(.float32), s, into: out) { (gi: Float, v: Float) in gi * derivative(kind, v) }
-        case .float64: Elementwise.map(try g.converted(.float64), s, into: out) { (gi: Double, v: Double) in gi * derivative(kind, v) }
+        case .float32: Elementwise.map(g, s, into: out, functor: UnaryDerivativeFunctor<Float>(kind: kind))
+        case .float64: Elementwise.map(g, s, into: out, functor: UnaryDerivativeFunctor<Double>(kind: kind))
         default: throw EngineError(kind.rawValue, "gradient must be floating point; got \(g.dtype)")
         }
         return out
