@@ -117,10 +117,3 @@ extension Tensor {
         return try split(size: (length + chunks - 1) / chunks, dim: d)
     }
 }
-
-extension Tensor {
-    /// `needsGrad` over an array of inputs.
-    static func needsGrad(_ inputs: [Tensor]) -> Bool {
-        GradMode.isEnabled && inputs.contains { $0.requiresGrad }
-    }
-}
