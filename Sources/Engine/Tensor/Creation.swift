@@ -57,7 +57,7 @@ extension Tensor {
         let cols = m ?? n
         guard n >= 0, cols >= 0 else { throw EngineError("eye", "sizes must be non-negative; got \(n) x \(cols)") }
         let out = try Tensor(shape: [n, cols], dtype: dtype, op: "eye")
-        out.fillContiguous { i in i / max(cols, 1) == i % max(cols, 1) ? 1 : 0 }
+        out.fillContiguous { i in i / Swift.max(cols, 1) == i % Swift.max(cols, 1) ? 1 : 0 }
         return out
     }
 

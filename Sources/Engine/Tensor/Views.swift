@@ -95,8 +95,8 @@ extension Tensor {
         let d = try Shape.normalize(dim: dim, rank: rank, op: "slice")
         guard step > 0 else { throw EngineError("slice", "step must be positive; got \(step)") }
         let size = shape[d]
-        func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + size : i, 0), size) }
-        let lo = clamp(start), hi = max(clamp(end ?? size), lo)
+        func clamp(_ i: Int) -> Int { Swift.min(Swift.max(i < 0 ? i + size : i, 0), size) }
+        let lo = clamp(start), hi = Swift.max(clamp(end ?? size), lo)
         let count = (hi - lo + step - 1) / step
         var newShape = shape, newStrides = strides
         newShape[d] = count
