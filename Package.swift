@@ -20,8 +20,10 @@ let package = Package(
 
         // Pure Swift tensor engine: no Lua in here.
         .target(name: "Engine", dependencies: ["CBLAS", "CSupport"], swiftSettings: optimize),
-        // Lua <-> Engine glue.
-        .target(name: "Bindings", dependencies: ["Engine", "CLua"]),
+        // The C side of the Lua boundary: trampolines that raise Lua errors after Swift returns.
+        .target(name: "CLuaShim", dependencies: ["CLua"], path: "Sources/CLuaShim"),
+        // Lua <-> Engine glue, plus the Lua standard library (nn, optim, ...) as resources.
+        .target(name: "Bindings", dependencies: ["Engine", "CLua", "CLuaShim"], resources: [.copy("lua")]),
         // The `lumen` executable.
         .executableTarget(name: "Host", dependencies: ["Bindings", "CReadline"]),
 
@@ -30,5 +32,6 @@ let package = Package(
                           swiftSettings: optimize),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Engine"]),
     ]
 )

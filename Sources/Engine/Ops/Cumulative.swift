@@ -76,7 +76,7 @@ extension Tensor {
                 let gx = try g.converted(xs.dtype)
                 if !product { return [try gx.scanned(dim: d, product: false, reverse: true, op: op)] }
                 let result = try Tensor(shape: xs.shape, dtype: xs.dtype, zeroed: false, op: op)
-                let (a, b, c, r) = (xs.atLeast1d, y.atLeast1d, gx.atLeast1d, result.atLeast1d)
+                let (a, b, c, r) = (xs.atLeast1d(), y.atLeast1d(), gx.atLeast1d(), result.atLeast1d())
                 if xs.dtype == .float32 { Cumulative.prodBackward(a, b, c, dim: d, into: r, Float.self) }
                 else { Cumulative.prodBackward(a, b, c, dim: d, into: r, Double.self) }
                 return [result]
@@ -88,7 +88,7 @@ extension Tensor {
     /// The scan kernel on this tensor's own dtype (float or int64) into a new contiguous tensor.
     private func scanned(dim d: Int, product: Bool, reverse: Bool, op: String) throws -> Tensor {
         let out = try Tensor(shape: shape, dtype: dtype, zeroed: false, op: op)
-        let (x, z) = (atLeast1d, out.atLeast1d)
+        let (x, z) = (atLeast1d(), out.atLeast1d())
         switch dtype {
         case .float32: Cumulative.scan(x, dim: d, into: z, product: product, reverse: reverse, Float.self)
         case .float64: Cumulative.scan(x, dim: d, into: z, product: product, reverse: reverse, Double.self)

@@ -145,7 +145,7 @@ extension Tensor {
     /// max/min along one dim with indices.
     private func extreme(dim: Int, keepdim: Bool, largest: Bool, op: String) throws -> (values: Tensor, indices: Tensor) {
         let d = try Shape.normalize(dim: dim, rank: rank, op: op)
-        let x = atLeast1d
+        let x = atLeast1d()
         guard x.shape[d] > 0 else {
             throw EngineError(op, "expected a non-empty dim to reduce; dim \(dim) of shape \(shapeString(shape)) has size 0")
         }

@@ -78,15 +78,15 @@ extension Tensor {
         let d = try Shape.normalize(dim: dim, rank: rank, op: op)
         let x = try converted(dtype.floatingResult)
         let out = try Tensor(shape: shape, dtype: x.dtype, zeroed: false, op: op)
-        if x.dtype == .float32 { SoftmaxKernel.forward(x.atLeast1d, dim: d, into: out.atLeast1d, log: log, Float.self) }
-        else { SoftmaxKernel.forward(x.atLeast1d, dim: d, into: out.atLeast1d, log: log, Double.self) }
+        if x.dtype == .float32 { SoftmaxKernel.forward(x.atLeast1d(), dim: d, into: out.atLeast1d(), log: log, Float.self) }
+        else { SoftmaxKernel.forward(x.atLeast1d(), dim: d, into: out.atLeast1d(), log: log, Double.self) }
         if Tensor.needsGrad(self) {
             let y = out.detach()
             out.recording(op, [self]) { g in
                 let gy = try g.converted(y.dtype)
                 let r = try Tensor(shape: y.shape, dtype: y.dtype, zeroed: false, op: op)
-                if y.dtype == .float32 { SoftmaxKernel.backward(y.atLeast1d, gy.atLeast1d, dim: d, into: r.atLeast1d, log: log, Float.self) }
-                else { SoftmaxKernel.backward(y.atLeast1d, gy.atLeast1d, dim: d, into: r.atLeast1d, log: log, Double.self) }
+                if y.dtype == .float32 { SoftmaxKernel.backward(y.atLeast1d(), gy.atLeast1d(), dim: d, into: r.atLeast1d(), log: log, Float.self) }
+                else { SoftmaxKernel.backward(y.atLeast1d(), gy.atLeast1d(), dim: d, into: r.atLeast1d(), log: log, Double.self) }
                 return [r]
             }
         }

@@ -76,7 +76,7 @@ extension Tensor {
     /// Values are differentiable (the gradient goes back to the source positions).
     public func sort(dim: Int = -1, descending: Bool = false) throws -> (values: Tensor, indices: Tensor) {
         let d = try Shape.normalize(dim: dim, rank: rank, op: "sort")
-        return try selectOrdered(dim: d, k: atLeast1d.shape[d], descending: descending, op: "sort")
+        return try selectOrdered(dim: d, k: atLeast1d().shape[d], descending: descending, op: "sort")
     }
 
     /// The int64 indices that sort `self` along `dim` (the `indices` of `sort`).
@@ -91,7 +91,7 @@ extension Tensor {
     /// differentiable.
     public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true) throws -> (values: Tensor, indices: Tensor) {
         let d = try Shape.normalize(dim: dim, rank: rank, op: "topk")
-        let size = atLeast1d.shape[d]
+        let size = atLeast1d().shape[d]
         guard k >= 0 && k <= size else {
             throw EngineError("topk", "k must be in 0...\(size) (size of dim \(dim) of shape \(shapeString(shape))); got k = \(k)")
         }
@@ -100,7 +100,7 @@ extension Tensor {
 
     /// Shared by sort and topk: the first `k` of each lane in the order, with backward.
     private func selectOrdered(dim d: Int, k: Int, descending: Bool, op: String) throws -> (values: Tensor, indices: Tensor) {
-        let x = atLeast1d
+        let x = atLeast1d()
         var outShape = x.shape
         outShape[d] = k
         let values = try Tensor(shape: outShape, dtype: dtype, zeroed: false, op: op)

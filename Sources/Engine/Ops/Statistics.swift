@@ -175,7 +175,7 @@ extension Tensor {
     public func prod(dim: Int, keepdim: Bool = false) throws -> Tensor {
         let d = try Shape.normalize(dim: dim, rank: rank, op: "prod")
         let type: DType = dtype.isFloatingPoint ? dtype : .int64
-        let x = try converted(type).atLeast1d
+        let x = try converted(type).atLeast1d()
         var kept = x.shape
         kept[d] = 1
         let result = try Tensor(shape: kept, dtype: type, zeroed: false, op: "prod")

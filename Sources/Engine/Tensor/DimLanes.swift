@@ -87,11 +87,6 @@ struct DimLanes {
 }
 
 extension Tensor {
-    /// This tensor as 1-d when it is 0-d (lane kernels need a dim to walk), else itself. No graph.
-    var atLeast1d: Tensor {
-        rank == 0 ? makeView(shape: [1], strides: [1], offset: offset) : self
-    }
-
     /// Gradient routing for ops that pick elements along a dim (max/min over a dim, sort, topk):
     /// zeros of `shape` (float dtype of `source`) with `source[..., j, ...]` added at position
     /// `index[..., j, ...]` along `dim`. `index` (int64, from the op's own forward, so in range)

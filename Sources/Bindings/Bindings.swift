@@ -1,2 +1,0 @@
-// Lua <-> Engine bindings. Filled by the `lumen` host issue.
-import Engine

@@ -1,0 +1,4 @@
+import Bindings
+enum LuaTestRunner {
+    static func run(_ state: LuaState, paths: [String]) -> Int32 { 0 }
+}

@@ -1,0 +1,5 @@
+import Bindings
+struct Repl {
+    let state: LuaState
+    func run() {}
+}
