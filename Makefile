@@ -21,7 +21,9 @@ run: build
 	.build/release/lumen
 
 test: deps
+	swift build
 	swift test
+	.build/debug/lumen test Tests/lua
 
 bench: deps
 	swift build -c release --product EngineBench

@@ -44,6 +44,8 @@ enum Bind {
             next += 1
         } else if lua.isNoneOrNil(i) && !lua.isNoneOrNil(i + 1) {
             next += 1
+        } else if !lua.isNoneOrNil(i) && lua_type(L, i) != LUA_TBOOLEAN {
+            throw EngineError(op, "argument \(i): expected a dim, a table of dims or an options table; got \(lua.typeName(i))")
         }
         var keepdim = false
         if lua_type(L, next) == LUA_TBOOLEAN { keepdim = lua.boolean(next); next += 1 }
