@@ -14,7 +14,7 @@ let package = Package(
         // C shims over Debian's system libraries (installed by `make deps`).
         .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
-        .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+        .target(name: "CReadline", path: "Sources/CReadline", linkerSettings: [.linkedLibrary("readline")]),
 
         .target(name: "CSupport", path: "Sources/CSupport"),
 

@@ -68,6 +68,9 @@ int lumen_dostring(lua_State *L, const char *code, size_t length, const char *ch
 
 static lua_State *interrupt_state = 0;
 static void (*interrupt_callback)(void) = 0;
+static void (*idle_callback)(void) = 0;
+
+void lumen_set_idle_interrupt(void (*callback)(void)) { idle_callback = callback; }
 static volatile sig_atomic_t idle_interrupts = 0;
 
 static void stop_hook(lua_State *L, lua_Debug *ar) {
@@ -83,6 +86,7 @@ static void on_sigint(int sig) {
         lua_sethook(interrupt_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
     } else {
         idle_interrupts++;
+        if (idle_callback) idle_callback();
     }
 }
 

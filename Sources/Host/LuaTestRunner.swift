@@ -13,7 +13,20 @@ enum LuaTestRunner {
         }
     }
 
+    /// A Lua string literal holding `s` exactly (quotes, backslashes, newlines, NULs escaped).
     static func luaString(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        var out = "\""
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "\n"): out += "\\n"
+            case UInt8(ascii: "\r"): out += "\\r"
+            case 0: out += "\\0"
+            case 128...: out += "\\\(byte)"  // three decimal digits: unambiguous
+            default: out.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return out + "\""
     }
 }

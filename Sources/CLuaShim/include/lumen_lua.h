@@ -43,5 +43,7 @@ int lumen_docall(lua_State *L, int nargs, int nresults);
 /// the engine's interrupt flag through `on_interrupt`.
 void lumen_install_sigint(lua_State *L, void (*on_interrupt)(void));
 void lumen_set_running(int running);
+/// Called on SIGINT when no chunk is running (the REPL abandons the line being edited).
+void lumen_set_idle_interrupt(void (*callback)(void));
 /// Number of SIGINTs received while not running (the REPL clears its line on these).
 int lumen_take_idle_interrupts(void);

@@ -1,4 +1,0 @@
-// GNU readline (Debian: libreadline-dev).
-#include <stdio.h>
-#include <readline/readline.h>
-#include <readline/history.h>
