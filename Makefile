@@ -24,6 +24,8 @@ test: deps
 	swift build
 	swift test
 	.build/debug/lumen test Tests/lua
+	python3 Tests/repl/test_cli.py
+	python3 Tests/repl/test_repl.py
 
 bench: deps
 	swift build -c release --product EngineBench

@@ -83,4 +83,5 @@ void lumen_completion_install(lumen_completion_provider p) {
     rl_attempted_completion_function = attempt;
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/^%[]~#";
     rl_completion_append_character = '\0';
+    rl_variable_bind("show-all-if-ambiguous", "on");  // list candidates on the first Tab
 }

@@ -55,12 +55,18 @@ end
 --- Compiles `source` as an expression (to print its values) or as statements.
 --- Returns the chunk, or nil and "incomplete" / an error message.
 function repl.compile(source)
-  local chunk = load("return " .. source, "=stdin", "t")
+  local chunk, expression_error = load("return " .. source, "=stdin", "t")
   if chunk then return chunk end
   local err
   chunk, err = load(source, "=stdin", "t")
   if chunk then return chunk end
-  if err:match("<eof>$") then return nil, "incomplete" end
+  -- "x = f(); x": statements followed by an expression whose value is shown.
+  local head, tail = source:match("^(.*;)%s*([^;]-)%s*$")
+  if head and tail ~= "" then
+    local combined = load(head .. " return " .. tail, "=stdin", "t")
+    if combined then return combined end
+  end
+  if err:match("<eof>$") or expression_error:match("<eof>$") then return nil, "incomplete" end
   return nil, err
 end
 
