@@ -28,8 +28,11 @@ test: deps
 	python3 Tests/repl/test_repl.py
 
 bench: deps
-	swift build -c release --product EngineBench
+	swift build -c release
 	.build/release/EngineBench
+	-python3 bench/numpy_ref.py
+	.build/release/lumen bench/lua/ops.lua
+	python3 bench/startup.py .build/release/lumen
 
 clean:
 	rm -rf .build

@@ -35,6 +35,30 @@ int lumen_gc_collect(lua_State *L) { return lua_gc(L, LUA_GCCOLLECT, 0); }
 int lumen_gc_count_kb(lua_State *L) { return lua_gc(L, LUA_GCCOUNT, 0); }
 int lumen_isnoneornil(lua_State *L, int index) { return lua_isnoneornil(L, index); }
 
+// The tensor metatable pointer lives in the state's extra space (shared by its coroutines).
+static const void **metatable_slot(lua_State *L) { return (const void **)lua_getextraspace(L); }
+
+void lumen_remember_tensor_metatable(lua_State *L, int index) {
+    *metatable_slot(L) = lua_topointer(L, index);
+    lua_pushvalue(L, index);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, (void *)metatable_slot);
+}
+
+void *lumen_tensor_box(lua_State *L, int index) {
+    void **box = (void **)lua_touserdata(L, index);
+    if (box == NULL || lua_type(L, index) != LUA_TUSERDATA || !lua_getmetatable(L, index)) return NULL;
+    int match = lua_topointer(L, -1) == *metatable_slot(L);
+    lua_pop(L, 1);
+    return match ? *box : NULL;
+}
+
+void lumen_push_tensor_box(lua_State *L, void *box) {
+    void **slot = (void **)lua_newuserdatauv(L, sizeof(void *), 0);
+    *slot = box;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, (void *)metatable_slot);
+    lua_setmetatable(L, -2);
+}
+
 /// Message handler: appends a traceback to string errors (as lua.c's msghandler).
 static int msghandler(lua_State *L) {
     const char *msg = lua_tostring(L, 1);

@@ -28,8 +28,7 @@ public struct Lua {
     }
 
     public func optTensor(_ i: Int32) -> Tensor? {
-        guard let raw = luaL_testudata(L, i, TensorUserdata.metatableName) else { return nil }
-        guard let box = raw.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        guard let box = lumen_tensor_box(L, i) else { return nil }
         return Unmanaged<Tensor>.fromOpaque(box).takeUnretainedValue()
     }
 

@@ -19,6 +19,7 @@ public enum TensorUserdata {
         luaL_newmetatable(L, metatableName)
         lua_pushstring(L, "Tensor")
         lua_setfield(L, -2, "__name")
+        lumen_remember_tensor_metatable(L, -1)
         lumen_pop(L, 1)
         lumen_newtable(L)
         lua_setfield(L, lumen_registryindex(), methodTableKey)
@@ -31,11 +32,8 @@ public enum TensorUserdata {
 
     /// Pushes `t` as a new userdata (retaining it).
     static func push(_ lua: Lua, _ t: Tensor) {
-        let L = lua.L
-        let raw = lua_newuserdatauv(L, MemoryLayout<UnsafeMutableRawPointer?>.size, 0)!
-        raw.storeBytes(of: Unmanaged.passRetained(t).toOpaque(), as: UnsafeMutableRawPointer?.self)
-        luaL_setmetatable(L, metatableName)
-        accountMemory(L)
+        lumen_push_tensor_box(lua.L, Unmanaged.passRetained(t).toOpaque())
+        accountMemory(lua.L)
     }
 
     /// When live tensor memory has doubled since the last collection (and passed 64 MiB), run a

@@ -31,6 +31,14 @@ int lumen_gc_collect(lua_State *L);
 int lumen_gc_count_kb(lua_State *L);
 int lumen_isnoneornil(lua_State *L, int index);
 
+/// Tensor userdata checks without string lookups: the tensor metatable is remembered per state
+/// (in the state's extra space) when it is created.
+void lumen_remember_tensor_metatable(lua_State *L, int index);
+/// The boxed pointer stored in a tensor userdata at `index`, or NULL if it is not a tensor.
+void *lumen_tensor_box(lua_State *L, int index);
+/// Allocates a tensor userdata holding `box` with the tensor metatable; leaves it on the stack.
+void lumen_push_tensor_box(lua_State *L, void *box);
+
 /// Loads `code` (named `chunkname`) and runs it under a message handler adding a traceback.
 /// Returns LUA_OK or an error code with the message (and traceback) on the stack.
 int lumen_dostring(lua_State *L, const char *code, size_t length, const char *chunkname, int nresults);

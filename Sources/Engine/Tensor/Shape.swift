@@ -13,8 +13,14 @@ public enum Shape {
         return n
     }
 
+    private static let unitStride = [1]
+    private static let noStrides: [Int] = []
+
     /// Row-major strides in elements.
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        // Shared arrays for the common small cases: no allocation per tensor.
+        if shape.count == 1 { return unitStride }
+        if shape.isEmpty { return noStrides }
         var strides = [Int](repeating: 1, count: shape.count)
         var s = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
