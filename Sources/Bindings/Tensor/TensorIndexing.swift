@@ -20,7 +20,7 @@ enum TensorIndexing {
             if lua_type(lua.L, 2) == LUA_TNUMBER && t.rank == 1 {
                 let i = try Lua.engineIndex(lua.integer(2, "index"), "index")
                 let v = try t.value(at: [i])
-                if t.dtype == .bool { lua.push(v != 0) } else if t.dtype.isInteger { lua.push(Int(v)) } else { lua.push(v) }
+                if t.dtype == .bool { lua.push(v != 0) } else if t.dtype.isInteger { lua.push(Int(Int64(fromDouble: v))) } else { lua.push(v) }
                 return 1
             }
             if let key = lua.optTensor(2) {

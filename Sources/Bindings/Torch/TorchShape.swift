@@ -39,7 +39,7 @@ enum TorchShape {
         .both("item") { lua in
             let t = try lua.tensor(1, "item")
             let v = try t.item()
-            if t.dtype == .bool { lua.push(v != 0) } else if t.dtype.isInteger { lua.push(Int(v)) } else { lua.push(v) }
+            if t.dtype == .bool { lua.push(v != 0) } else if t.dtype.isInteger { lua.push(Int(Int64(fromDouble: v))) } else { lua.push(v) }
             return 1
         },
         .both("totable") { lua in
@@ -179,7 +179,7 @@ enum TorchShape {
             if depth == t.rank {
                 let v = values[position]
                 position += 1
-                if t.dtype == .bool { lua.push(v != 0) } else if t.dtype.isInteger { lua.push(Int(v)) } else { lua.push(v) }
+                if t.dtype == .bool { lua.push(v != 0) } else if t.dtype.isInteger { lua.push(Int(Int64(fromDouble: v))) } else { lua.push(v) }
                 return
             }
             lua_createtable(lua.L, Int32(t.shape[depth]), 0)

@@ -33,8 +33,11 @@ extension Tensor {
         guard (end - start) / step >= 0 else {
             throw EngineError("arange", "step \(step) has the wrong sign for start=\(start) end=\(end)")
         }
-        let count = Int(((end - start) / step).rounded(.up))
-        guard count < 1 << 40 else { throw EngineError("arange", "too many elements (\(count))") }
+        let exactCount = ((end - start) / step).rounded(.up)
+        guard exactCount < Double(1 << 40) else {
+            throw EngineError("arange", "too many elements (\(exactCount)) for start=\(start) end=\(end) step=\(step)")
+        }
+        let count = Int(exactCount)
         let integral = [start, end, step].allSatisfy { $0 == $0.rounded() }
         let out = try Tensor(shape: [count], dtype: dtype ?? (integral ? .int64 : .float32), zeroed: false, op: "arange")
         out.fillContiguous { start + Double($0) * step }
