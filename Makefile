@@ -18,7 +18,7 @@ build: deps
 	swift build -c release
 
 run: build
-	.build/release/lumen
+	.build/release/lumen examples/demo.lua
 
 test: deps
 	swift build
