@@ -19,6 +19,12 @@ public struct Lua {
 
     // MARK: reading arguments
 
+    /// "argument 2 (dim)" for stack arguments; "option dtype" for an options-table field (read at -1).
+    func describe(_ i: Int32, _ what: String) -> String {
+        if i < 0 && !what.isEmpty { return "option \(what)" }
+        return "argument \(i)" + (what.isEmpty ? "" : " (\(what))")
+    }
+
     /// Argument `i` as a tensor, or a clear error naming `op`.
     public func tensor(_ i: Int32, _ op: String) throws -> Tensor {
         guard let t = optTensor(i) else {
@@ -38,7 +44,7 @@ public struct Lua {
         var ok: Int32 = 0
         let v = lua_tonumberx(L, i, &ok)
         guard ok != 0, lua_type(L, i) == LUA_TNUMBER else {
-            throw EngineError(op, "argument \(i)\(what.isEmpty ? "" : " (\(what))"): expected a number; got \(typeName(i))")
+            throw EngineError(op, "\(describe(i, what)): expected a number; got \(typeName(i))")
         }
         return v
     }
@@ -52,7 +58,7 @@ public struct Lua {
         let v = lua_tointegerx(L, i, &ok)
         guard ok != 0, lua_type(L, i) == LUA_TNUMBER else {
             let given = lua_type(L, i) == LUA_TNUMBER ? "\(lua_tonumberx(L, i, nil))" : typeName(i)
-            throw EngineError(op, "argument \(i)\(what.isEmpty ? "" : " (\(what))"): expected an integer; got \(given)")
+            throw EngineError(op, "\(describe(i, what)): expected an integer; got \(given)")
         }
         return Int(v)
     }
@@ -65,7 +71,7 @@ public struct Lua {
 
     public func string(_ i: Int32, _ op: String, _ what: String = "") throws -> String {
         guard lua_type(L, i) == LUA_TSTRING, let c = lua_tolstring(L, i, nil) else {
-            throw EngineError(op, "argument \(i)\(what.isEmpty ? "" : " (\(what))"): expected a string; got \(typeName(i))")
+            throw EngineError(op, "\(describe(i, what)): expected a string; got \(typeName(i))")
         }
         return String(cString: c)
     }

@@ -1,0 +1,58 @@
+-- Every class of bad input from Lua gives a Lua error naming the op, and the state stays usable.
+
+local x = torch.tensor({{1, 2, 3}, {4, 5, 6}}, {dtype = "float32"})
+
+test("bad arity", function()
+  assert_error(function() x:narrow(1) end, "[narrow] argument 3 (start): expected an integer; got no value")
+  assert_error(function() x:select() end, "[select] argument 2")
+  assert_error(function() torch.matmul(x) end, "[matmul] argument 2: expected a tensor; got no value")
+  assert_error(function() x:transpose(1) end, "[transpose] argument 3")
+end)
+
+test("wrong argument types", function()
+  assert_error(function() x:add("a") end, "[add] argument 2: expected a number; got string")
+  assert_error(function() torch.matmul(x, {}) end, "[matmul] argument 2: expected a tensor; got table")
+  assert_error(function() x:narrow(1, 1.5, 1) end, "[narrow] argument 3 (start): expected an integer; got 1.5")
+  assert_error(function() torch.cat({x, 3}) end, "[cat] element 2 of the list is a number; expected a tensor")
+  assert_error(function() torch.zeros(2, {dtype = 5}) end, "[zeros] option dtype: expected a string; got number")
+  assert_error(function() x:gather(1, torch.ones(2, 3)) end, "[gather] index tensor must be integer")
+end)
+
+test("bad shapes", function()
+  assert_error(function() return x + torch.ones(4) end, "[add] shapes (2,3) and (4) cannot be broadcast")
+  assert_error(function() x:view(4, 2) end, "[reshape] shape (4,2) is invalid for input of size 6")
+  assert_error(function() torch.stack({x, torch.ones(3, 2)}) end, "[stack]")
+  assert_error(function() torch.tensor({{1, 2}, {3}}) end, "[tensor] ragged nested table")
+end)
+
+test("bad indices", function()
+  assert_error(function() return x[3] end, "[select] index 2 out of range for dim 0 of size 2")
+  assert_error(function() return x[{1, 4}] end, "[select] index 3 out of range")
+  assert_error(function() return x[{{1, 5}}] end, "[index] position 5 out of range for dim 1 of size 2")
+  assert_error(function() return x[{1, 2, 3}] end, "[index] 3 indices given for a tensor with 2 dims")
+  assert_error(function() x:index_select(1, torch.tensor({3})) end, "[index_select]")
+  assert_error(function() x:index_select(1, torch.tensor({0})) end, "index 0 at position 1 is invalid")
+  assert_error(function() x[0] = 1 end, "index 0 is invalid")
+end)
+
+test("bad dims", function()
+  assert_error(function() x:sum(3) end, "[sum] dim 2 out of range")
+  assert_error(function() x:softmax(0) end, "dim 0 is invalid: dims count from 1")
+  assert_error(function() x:max(-3) end, "[max]")
+  assert_error(function() torch.cat({x, x}, 4) end, "[cat]")
+end)
+
+test("bad files", function()
+  local path = os.tmpname()
+  local f = io.open(path, "wb"); f:write("not a safetensors file at all"); f:close()
+  assert_error(function() torch.load(path) end, "[safetensors]")
+  f = io.open(path, "wb"); f:write(string.pack("<I8", 1 << 40)); f:close()
+  assert_error(function() torch.load(path) end, "[safetensors]")
+  assert_error(function() torch.save("/nonexistent-dir/x.safetensors", x) end, "[safetensors]")
+  os.remove(path)
+end)
+
+test("the state survives many errors", function()
+  for _ = 1, 1000 do pcall(function() return x:matmul(x) end) end
+  assert_close(x:sum(), 21)
+end)
