@@ -63,6 +63,20 @@ test("instances_of lists live instances of a class and its subclasses", function
   assert_error(function() nn.Module.instances_of({}) end, "[instances_of]")
 end)
 
+test("extend_hook lets hot reload keep the previous class table", function()
+  local Old = nn.Module:extend("TestReloaded")
+  function Old:forward() return 1 end
+  local live = Old()
+  nn.Module.extend_hook = function(_, _, previous) return previous end
+  local ok, New = pcall(nn.Module.extend, nn.Module, "TestReloaded")
+  nn.Module.extend_hook = nil
+  assert_true(ok, tostring(New))
+  assert_eq(New, Old)
+  function New:forward() return 2 end
+  assert_eq(live(), 2)
+  assert_eq(nn.Module.classes.TestReloaded, Old)
+end)
+
 test("patching a class method changes live instances", function()
   local C = nn.Module:extend("TestPatched")
   function C:forward(x) return x + 1 end
@@ -256,6 +270,11 @@ test("to(dtype) converts parameters and floating buffers", function()
   assert_eq(net(torch.randn(4, 2, {dtype = "float64"})).dtype, "float64")
   net:float()
   assert_eq(net[1].bias.dtype, "float32")
+  local tied = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3))
+  tied[2].weight = tied[1].weight
+  tied:double()
+  assert_eq(tied[2].weight, tied[1].weight)
+  assert_eq(#tied:parameters(), 3)
 end)
 
 test("tostring prints a PyTorch-style tree", function()
@@ -275,4 +294,44 @@ test("tostring prints a PyTorch-style tree", function()
     "    (2): Dropout(p=0.1)",
     "  )",
     ")"}, "\n"))
+end)
+
+test("PyTorch state dicts convert between 0-based and 1-based child names", function()
+  local u = nn.utils
+  assert_eq(u.shift_indices("layers.0.weight", 1), "layers.1.weight")
+  assert_eq(u.shift_indices("10.2.bias", 1), "11.3.bias")
+  assert_eq(u.shift_indices("fc1.weight", 1), "fc1.weight")
+  local net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+  local pytorch = u.state_dict_to_pytorch(net:state_dict())
+  assert_true(pytorch["0.weight"] ~= nil and pytorch["2.bias"] ~= nil)
+  assert_error(function() net:load_state_dict(pytorch) end, "nn.utils.state_dict_from_pytorch")
+  local missing, unexpected = net:load_state_dict(u.state_dict_from_pytorch(pytorch))
+  assert_eq(#missing + #unexpected, 0)
+end)
+
+test("sizes given as integral floats are accepted", function()
+  local d = 8
+  local lin = nn.Linear(d / 2, d / 4)
+  assert_eq(math.type(lin.in_features), "integer")
+  assert_eq(tostring(lin), "Linear(in_features=4, out_features=2, bias=true)")
+  assert_eq(nn.Embedding(4.0, 2.0).num_embeddings, 4)
+  assert_error(function() nn.Linear(2.5, 1) end, "[Linear] expected integer sizes")
+end)
+
+test("the example of the design document runs", function()
+  torch.manual_seed(0)
+  local x = torch.randn(64, 4)
+  local Net = nn.Module:extend("DesignNet")
+  function Net:init(d) self.fc1 = nn.Linear(d, 16); self.fc2 = nn.Linear(16, 1) end
+  function Net:forward(x_) return self.fc2(torch.relu(self.fc1(x_))) end
+  local net = Net(4)
+  nn.functional.mse_loss(net(x), torch.ones(64, 1)):backward()
+  assert_true(net.fc1.weight.grad ~= nil)
+  local labels = torch.tensor({1, 3, 2}, {dtype = "int64"})
+  local ce = nn.functional.cross_entropy(torch.randn(3, 5), labels)
+  assert_eq(ce:dim(), 0)
+  local path = os.tmpname() .. ".safetensors"
+  torch.save(path, net:state_dict())
+  net:load_state_dict(torch.load(path))
+  os.remove(path)
 end)

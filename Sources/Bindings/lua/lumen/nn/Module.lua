@@ -29,6 +29,10 @@ Module.__instances = setmetatable({}, {__mode = "k"})
 --- Every class by name (the latest class defined under a name wins).
 Module.classes = {Module = Module}
 
+--- Optional hook for hot reload: when set, `extend` calls extend_hook(name, new_class,
+--- previous_class_or_nil) and uses its result (if not nil) as the class it registers and returns.
+Module.extend_hook = nil
+
 -- Metamethods are looked up raw on the metatable, so each class carries its own copies.
 local METAMETHODS = {"__newindex", "__call", "__tostring", "__len", "__eq", "__lt", "__le", "__concat",
   "__unm", "__add", "__sub", "__mul", "__div", "__mod", "__pow", "__close"}
@@ -77,6 +81,8 @@ function Module:extend(name)
   class.__instances = setmetatable({}, {__mode = "k"})
   class.super = self
   setmetatable(class, {__index = self, __call = construct, __tostring = function() return "class " .. name end})
+  local hook = rawget(Module, "extend_hook")
+  if hook then class = hook(name, class, Module.classes[name]) or class end
   Module.classes[name] = class
   return class
 end

@@ -1,9 +1,24 @@
 -- The nn library: module system, layers, losses, initializers and nn.functional.
---   nn.Module, nn.Parameter, nn.Sequential / ModuleList / ModuleDict / Residual,
---   layers (Linear, Embedding, BatchNorm1d, ...), activations, losses,
---   nn.init (in-place initializers), nn.functional (stateless functions), nn.utils.
--- Installed as the global `nn` by the prelude. Every class is one file under
--- lumen/nn/{containers,layers,activations,losses}/.
+-- Installed as the global `nn` by the prelude; nn.functional is not a global (local F = nn.functional).
+--
+--   nn.Module            base class: Module:extend(name), init/forward, parameters(), named_parameters()
+--                        (a list of {name, tensor} pairs), children(), modules(), train()/eval(),
+--                        zero_grad(), state_dict(), load_state_dict(sd, {strict = true}), apply(fn),
+--                        requires_grad_(flag), num_parameters(), to(dtype) (see Module.lua, state.lua)
+--   nn.Parameter(t)      marks a tensor as a parameter (assign it to a module field to register it)
+--   containers           Sequential, ModuleList, ModuleDict, Residual (children named 1, 2, ...)
+--   layers               Identity, Linear, Bilinear, Flatten, Unflatten, Dropout, Embedding,
+--                        BatchNorm1d, LayerNorm
+--   activations          ReLU, LeakyReLU, PReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax,
+--                        LogSoftmax
+--   losses               MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
+--                        CrossEntropyLoss, NLLLoss, KLDivLoss, CosineEmbeddingLoss, MarginRankingLoss,
+--                        TripletMarginLoss (base class nn.Loss)
+--   nn.init              in-place initializers (uniform_, kaiming_uniform_, orthogonal_, ...)
+--   nn.utils             gradcheck, state_dict_from_pytorch / state_dict_to_pytorch
+--
+-- Indices count from 1 everywhere a user sees one: dims, class labels, token ids, child names.
+-- Every class is one file under lumen/nn/{containers,layers,activations,losses}/.
 local nn = {}
 package.loaded["lumen.nn"] = nn   -- class files `require "lumen.nn"` while this file runs
 

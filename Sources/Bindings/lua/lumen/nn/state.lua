@@ -5,6 +5,7 @@
 --   local missing, unexpected = net:load_state_dict(torch.load("net.safetensors"), {strict = false})
 local Module = require "lumen.nn.Module"
 local parameter = require "lumen.nn.parameter"
+local utils = require "lumen.nn.utils"
 
 -- {name, tensor} of parameters then persistent buffers, per module in pre-order (PyTorch's order).
 local function entries(self)
@@ -73,8 +74,14 @@ function Module:load_state_dict(sd, options)
     local parts = {}
     if #missing > 0 then parts[#parts + 1] = "missing keys: " .. table.concat(missing, ", ") end
     if #unexpected > 0 then parts[#parts + 1] = "unexpected keys: " .. table.concat(unexpected, ", ") end
-    error(string.format("[load_state_dict] %s for %s (pass {strict = false} to load the matching keys)",
-      table.concat(parts, "; "), self.__name), 2)
+    local hint = "pass {strict = false} to load the matching keys"
+    local shifted_all = #unexpected > 0
+    for _, name in ipairs(unexpected) do shifted_all = shifted_all and known[utils.shift_indices(name, 1)] == true end
+    if shifted_all then
+      hint = "the checkpoint counts container children from 0, as PyTorch does; "
+        .. "convert it with nn.utils.state_dict_from_pytorch(sd)"
+    end
+    error(string.format("[load_state_dict] %s for %s (%s)", table.concat(parts, "; "), self.__name, hint), 2)
   end
   torch.no_grad(function()
     for _, pair in ipairs(own) do
@@ -90,11 +97,13 @@ end
 function Module:to(dtype)
   if type(dtype) == "table" then dtype = dtype.dtype end
   if type(dtype) ~= "string" then error("[to] expected a dtype name such as \"float64\"", 2) end
+  local converted = {}  -- shared (tied) parameters stay shared
   for _, m in ipairs(self:modules()) do
     for _, key in ipairs(m._parameters) do
       local p = rawget(m, key)
       if parameter.is_parameter(p) and p.dtype ~= dtype and p.dtype:match("^float") then
-        rawset(m, key, parameter.Parameter(p:detach():to(dtype), p.requires_grad))
+        converted[p] = converted[p] or parameter.Parameter(p:detach():to(dtype), p.requires_grad)
+        rawset(m, key, converted[p])
       end
     end
     for _, key in ipairs(m._buffers) do

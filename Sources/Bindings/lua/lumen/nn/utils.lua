@@ -53,4 +53,29 @@ function utils.gradcheck(fn, tensors, opts)
   return true
 end
 
+-- Shifts every all-digit segment of a dotted name by `delta` ("layers.0.weight" → "layers.1.weight").
+local function shift_indices(name, delta)
+  return (("." .. name .. "."):gsub("%.(%d+)%f[.]", function(d) return "." .. (tonumber(d) + delta) end):sub(2, -2))
+end
+
+local function shifted(sd, delta, op)
+  if type(sd) ~= "table" then error(string.format("[%s] expected a state dict table; got %s", op, type(sd)), 3) end
+  local out = {}
+  for name, t in pairs(sd) do out[shift_indices(tostring(name), delta)] = t end
+  return out
+end
+
+--- A PyTorch state dict (0-based Sequential/ModuleList indices, "0.weight") renamed for Lumen's
+--- 1-based children ("1.weight"). Every all-digit name segment is a container index in both.
+function utils.state_dict_from_pytorch(sd)
+  return shifted(sd, 1, "state_dict_from_pytorch")
+end
+
+--- The inverse: Lumen names renamed to PyTorch's 0-based container indices.
+function utils.state_dict_to_pytorch(sd)
+  return shifted(sd, -1, "state_dict_to_pytorch")
+end
+
+utils.shift_indices = shift_indices
+
 return utils

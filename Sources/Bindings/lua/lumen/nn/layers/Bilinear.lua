@@ -5,11 +5,15 @@ local nn = require "lumen.nn"
 local Bilinear = nn.Module:extend("Bilinear")
 
 function Bilinear:init(in1_features, in2_features, out_features, opts)
-  for i, v in ipairs({in1_features, in2_features, out_features}) do
-    if math.type(v) ~= "integer" or v < 1 then
-      error(string.format("[Bilinear] size %d must be a positive integer; got %s", i, tostring(v)), 3)
+  local sizes = {in1_features, in2_features, out_features}
+  for i = 1, 3 do
+    local v = math.tointeger(sizes[i])
+    if v == nil or v < 1 then
+      error(string.format("[Bilinear] size %d must be a positive integer; got %s", i, tostring(sizes[i])), 3)
     end
+    sizes[i] = v
   end
+  in1_features, in2_features, out_features = sizes[1], sizes[2], sizes[3]
   opts = opts or {}
   local dtype = opts.dtype or "float32"
   self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features

@@ -6,10 +6,12 @@ local nn = require "lumen.nn"
 local Embedding = nn.Module:extend("Embedding")
 
 function Embedding:init(num_embeddings, embedding_dim, opts)
-  if math.type(num_embeddings) ~= "integer" or math.type(embedding_dim) ~= "integer" or num_embeddings < 1 or embedding_dim < 1 then
+  local n, d = math.tointeger(num_embeddings), math.tointeger(embedding_dim)
+  if n == nil or d == nil or n < 1 or d < 1 then
     error(string.format("[Embedding] expected positive integer sizes (num_embeddings, embedding_dim); got %s, %s",
       tostring(num_embeddings), tostring(embedding_dim)), 3)
   end
+  num_embeddings, embedding_dim = n, d
   opts = opts or {}
   local pad = opts.padding_idx
   if pad ~= nil then

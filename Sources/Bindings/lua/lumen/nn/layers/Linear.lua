@@ -6,10 +6,12 @@ local nn = require "lumen.nn"
 local Linear = nn.Module:extend("Linear")
 
 function Linear:init(in_features, out_features, opts)
-  if math.type(in_features) ~= "integer" or math.type(out_features) ~= "integer" or in_features < 0 or out_features < 0 then
+  local n_in, n_out = math.tointeger(in_features), math.tointeger(out_features)
+  if n_in == nil or n_out == nil or n_in < 0 or n_out < 0 then
     error(string.format("[Linear] expected integer sizes (in_features, out_features); got %s, %s",
       tostring(in_features), tostring(out_features)), 3)
   end
+  in_features, out_features = n_in, n_out
   opts = opts or {}
   local dtype = opts.dtype or "float32"
   self.in_features, self.out_features = in_features, out_features
