@@ -79,4 +79,5 @@ end
 for _, name in ipairs({"float32", "float64", "int64", "int32", "int8", "uint8", "bool"}) do torch[name] = name end
 torch.float, torch.double, torch.long, torch.int = "float32", "float64", "int64", "int32"
 
+nn = require "lumen.nn"
 hot = require "lumen.hot"
