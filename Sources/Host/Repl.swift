@@ -28,7 +28,6 @@ struct Repl {
         print("Lumen \(version) — Lua 5.4 with tensors. ?name for help, :reload to reload hot modules, Ctrl-D to quit.")
         var buffer = ""
         while true {
-            if buffer.isEmpty { poll() }
             var interrupted: Int32 = 0
             guard let raw = lumen_readline(buffer.isEmpty ? "> " : ">> ", &interrupted) else {
                 if interrupted != 0 { buffer = ""; continue }
@@ -42,6 +41,8 @@ struct Repl {
                 if command == "quit" { break }
                 continue
             }
+            // Like IPython's autoreload: changed hot modules reload before each new input runs.
+            if buffer.isEmpty { poll() }
             buffer += buffer.isEmpty ? line : "\n" + line
             if buffer.trimmingCharacters(in: .whitespaces).isEmpty { buffer = ""; continue }
             let outcome = state.evaluate("return repl.eval(\(LuaTestRunner.luaString(buffer)))")
@@ -79,7 +80,7 @@ struct Repl {
         }
     }
 
-    /// Reloads changed hot modules before a prompt; errors are reported, never fatal.
+    /// Reloads changed hot modules before an input runs; errors are reported, never fatal.
     private func poll() {
         if case .error(let message) = state.run("if hot and hot.poll then hot.poll() end", chunkName: "=(hot reload)") {
             report(message)
