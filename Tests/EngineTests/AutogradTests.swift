@@ -87,6 +87,19 @@ final class AutogradTests: XCTestCase {
         XCTAssertLessThanOrEqual(MemoryStats.liveBytes, before)
     }
 
+    func testLeafGradientsNeverAlias() throws {
+        let a = try leaf([3]), b = try leaf([3], seed: 2)
+        try a.add(b).sum().backward()
+        let ga = try XCTUnwrap(a.grad), gb = try XCTUnwrap(b.grad)
+        XCTAssertFalse(ga.storage === gb.storage, "add hands the same gradient to both inputs")
+        try ga.fill(5)
+        try assertClose(gb, [1, 1, 1])
+        let seed = try Tensor([1, 1, 1], shape: [3], dtype: .float64)
+        let c = try leaf([3], seed: 3)
+        try c.mul(scalar: 1).backward(gradient: seed)
+        XCTAssertFalse(try XCTUnwrap(c.grad).storage === seed.storage, "the caller's gradient is not adopted")
+    }
+
     func testGradientDtypeFollowsLeaf() throws {
         let w = try Tensor([1, 2], shape: [2]); try w.setRequiresGrad()
         try w.to(.float64).mul(scalar: 2).sum().backward()

@@ -19,16 +19,19 @@ extension Tensor {
             }
             seed = try Tensor.full(shape, 1, dtype: dtype)
         }
+        // Storages already handed out as a `.grad` (or owned by the caller's seed): a gradient
+        // buffer is adopted as `.grad` without a copy only if nobody else holds it.
+        var claimed: Set<ObjectIdentifier> = [ObjectIdentifier(seed.storage)]
         try GradMode.withoutGrad {
             guard let root = gradFn else {
-                try Tensor.accumulate(seed, into: self)
+                try Tensor.accumulate(seed, into: self, claimed: &claimed)
                 return
             }
             let order = try Tensor.topologicalOrder(from: root)
             var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
             for node in order {
                 guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                if let owner = node.owner, owner.retainsGrad { try Tensor.accumulate(g, into: owner) }
+                if let owner = node.owner, owner.retainsGrad { try Tensor.accumulate(g, into: owner, claimed: &claimed) }
                 guard let rule = node.rule else { throw Tensor.freedGraphError(node) }
                 let grads = try rule(g)
                 for (input, gi) in zip(node.inputs, grads) {
@@ -41,7 +44,7 @@ extension Tensor {
                         let key = ObjectIdentifier(fn)
                         pending[key] = try pending[key].map { try $0.add(gradient) } ?? gradient
                     } else {
-                        try Tensor.accumulate(gradient, into: input)
+                        try Tensor.accumulate(gradient, into: input, claimed: &claimed)
                     }
                 }
                 if !retainGraph { node.release() }
@@ -49,12 +52,18 @@ extension Tensor {
         }
     }
 
-    /// Sums `g` into `t.grad` (a fresh contiguous tensor, never aliasing another gradient).
-    static func accumulate(_ g: Tensor, into t: Tensor) throws {
+    /// Sums `g` into `t.grad`, which is always a contiguous tensor aliasing no other gradient:
+    /// a fresh, whole, unclaimed buffer is adopted as is; anything else is copied.
+    static func accumulate(_ g: Tensor, into t: Tensor, claimed: inout Set<ObjectIdentifier>) throws {
         if let existing = t.grad {
             t.grad = try existing.add(g)
+            return
+        }
+        let whole = g.isContiguous && g.offset == 0 && g.numel == g.storage.count
+        if whole && claimed.insert(ObjectIdentifier(g.storage)).inserted {
+            t.grad = g.detach()
         } else {
-            t.grad = try g.clone()
+            t.grad = try g.castCopy(to: g.dtype)
         }
     }
 
