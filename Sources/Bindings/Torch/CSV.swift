@@ -1,0 +1,392 @@
+import CLua
+import CLuaShim
+import Engine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lumen_internal.read_csv(path, header, delimiter, quote, types)`: the fast path behind
+/// `data.read_csv` (lumen/data.lua). RFC 4180 parsing: fields separated by `delimiter`, records by
+/// LF, CRLF or CR; a field may be quoted, with `""` standing for one quote inside it, and may then
+/// hold delimiters and line breaks. Blank lines are skipped; a UTF-8 byte-order mark is dropped.
+///
+/// Column types come from `types` (column name, or 1-based position without a header → type name)
+/// or are inferred: all integers → int64, all numbers (empty fields read as NaN) → float32, else
+/// strings. Returns (columns: name → tensor or array of strings, names in file order). Every error
+/// names the file, the line and the column.
+enum CSVReader {
+    enum ColumnType: Equatable {
+        case float32, float64, int64, int32, string
+
+        init?(name: String) {
+            switch name.lowercased() {
+            case "float32", "float", "number": self = .float32
+            case "float64", "double": self = .float64
+            case "int64", "int", "integer", "long": self = .int64
+            case "int32": self = .int32
+            case "string", "str", "text": self = .string
+            default: return nil
+            }
+        }
+
+        static let names = "float32 (float, number), float64 (double), int64 (int, integer, long), int32, string"
+    }
+
+    /// One field: a byte range of the file, or of the arena when the field held `""` escapes.
+    struct Field {
+        var start: Int
+        var end: Int
+        var inArena: Bool
+    }
+
+    struct Table {
+        var ncols = 0
+        var fields: [Field] = []
+        /// Line on which each data record starts (1-based).
+        var lines: [Int] = []
+        var header: [Field] = []
+        var arena: [UInt8] = []
+    }
+
+    // MARK: reading the file
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw EngineError("read_csv", "cannot read file \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw EngineError("read_csv", "cannot read file \(path): \(String(cString: strerror(errno)))") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw EngineError("read_csv", "cannot read file \(path): not a regular file") }
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(info.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw EngineError("read_csv", "cannot read file \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    // MARK: parsing records
+
+    static func parse(_ bytes: [UInt8], path: String, header: Bool, delimiter: UInt8, quote: UInt8) throws -> Table {
+        var table = Table()
+        try bytes.withUnsafeBufferPointer { buf in
+            let n = buf.count
+            var i = 0
+            if n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF { i = 3 }
+            var line = 1
+            var record: [Field] = []
+            var firstRecord = true
+            let cr: UInt8 = 13, lf: UInt8 = 10
+            while i < n {
+                // Blank lines separate nothing; skip them.
+                if buf[i] == lf { i += 1; line += 1; continue }
+                if buf[i] == cr { i += 1; if i < n && buf[i] == lf { i += 1 }; line += 1; continue }
+                let recordLine = line
+                record.removeAll(keepingCapacity: true)
+                while true {
+                    let column = record.count + 1
+                    if i < n && buf[i] == quote {
+                        let openLine = line
+                        i += 1
+                        let start = i
+                        var escaped = false
+                        var closed = false
+                        while i < n {
+                            let c = buf[i]
+                            if c == quote {
+                                if i + 1 < n && buf[i + 1] == quote { escaped = true; i += 2; continue }
+                                closed = true
+                                break
+                            }
+                            if c == lf || (c == cr && !(i + 1 < n && buf[i + 1] == lf)) { line += 1 }
+                            i += 1
+                        }
+                        guard closed else {
+                            throw EngineError("read_csv", "\(path):\(openLine): column \(column): unterminated quoted field (the quote opened on line \(openLine) is never closed)")
+                        }
+                        let end = i
+                        i += 1
+                        if escaped {
+                            let arenaStart = table.arena.count
+                            var k = start
+                            while k < end {
+                                table.arena.append(buf[k])
+                                k += buf[k] == quote ? 2 : 1
+                            }
+                            record.append(Field(start: arenaStart, end: table.arena.count, inArena: true))
+                        } else {
+                            record.append(Field(start: start, end: end, inArena: false))
+                        }
+                        if i < n && buf[i] != delimiter && buf[i] != lf && buf[i] != cr {
+                            throw EngineError("read_csv", "\(path):\(line): column \(column): unexpected character \(describe(buf[i])) after a closing quote (a quote inside a quoted field is written as \"\")")
+                        }
+                    } else {
+                        let start = i
+                        while i < n {
+                            let c = buf[i]
+                            if c == delimiter || c == lf || c == cr { break }
+                            i += 1
+                        }
+                        record.append(Field(start: start, end: i, inArena: false))
+                    }
+                    if i < n && buf[i] == delimiter { i += 1; continue }
+                    // End of the record.
+                    if i < n && buf[i] == cr { i += 1 }
+                    if i < n && buf[i] == lf { i += 1 }
+                    line += 1
+                    break
+                }
+                if firstRecord {
+                    firstRecord = false
+                    table.ncols = record.count
+                    if header { table.header = record; continue }
+                }
+                guard record.count == table.ncols else {
+                    let source = header ? "the header" : "the first record"
+                    throw EngineError("read_csv", "\(path):\(recordLine): expected \(table.ncols) fields (as in \(source)); got \(record.count)")
+                }
+                table.fields.append(contentsOf: record)
+                table.lines.append(recordLine)
+            }
+        }
+        if table.ncols == 0 { throw EngineError("read_csv", "\(path): file is empty (no header and no records)") }
+        return table
+    }
+
+    static func describe(_ byte: UInt8) -> String {
+        if byte >= 32 && byte < 127 { return "'\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x" + String(byte, radix: 16)
+    }
+
+    // MARK: typing columns
+
+    /// Field bytes with surrounding spaces and tabs trimmed.
+    @inline(__always)
+    static func trimmed(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (Int, Int) {
+        var s = start, e = end
+        while s < e && (p[s] == 32 || p[s] == 9) { s += 1 }
+        while e > s && (p[e - 1] == 32 || p[e - 1] == 9) { e -= 1 }
+        return (s, e)
+    }
+
+    static func parseInt(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+        let (s0, e) = trimmed(p, start, end)
+        var s = s0
+        guard s < e else { return nil }
+        var negative = false
+        if p[s] == 45 || p[s] == 43 { negative = p[s] == 45; s += 1 }
+        guard s < e else { return nil }
+        var value: Int64 = 0
+        while s < e {
+            let d = Int64(p[s]) - 48
+            guard d >= 0 && d <= 9 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
+            if o1 || o2 { return nil }
+            value = a
+            s += 1
+        }
+        return value
+    }
+
+    /// A number (what strtod accepts: decimals, exponents, inf, nan); empty → NaN; nil if not a number.
+    static func parseDouble(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        let (s, e) = trimmed(p, start, end)
+        if s == e { return Double.nan }
+        if let v = parseInt(p, s, e), abs(v) < (1 << 53) { return Double(v) }
+        let length = e - s
+        if length > 400 { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { tmp -> Double? in
+            guard let base = tmp.baseAddress else { return nil }
+            for k in 0..<length { base[k] = CChar(bitPattern: p[s + k]) }
+            base[length] = 0
+            // strtod would also read hexadecimal floats; CSV numbers are decimal.
+            for k in 0..<length where base[k] == 120 || base[k] == 88 { return nil }
+            var endPointer: UnsafeMutablePointer<CChar>? = nil
+            let v = strtod(base, &endPointer)
+            guard let endPointer, endPointer == base + length else { return nil }
+            return v
+        }
+    }
+
+    static func text(_ table: Table, _ f: Field, _ file: UnsafeBufferPointer<UInt8>) -> String {
+        if f.inArena { return String(decoding: table.arena[f.start..<f.end], as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(rebasing: file[f.start..<f.end]), as: UTF8.self)
+    }
+
+    static func quoted(_ s: String) -> String {
+        let short = s.count > 40 ? String(s.prefix(40)) + "..." : s
+        return "\"" + short + "\""
+    }
+
+    /// Inferred type of column `j`: int64 if every field is an integer, float32 if every field is a
+    /// number or empty, else string.
+    static func infer(_ table: Table, _ j: Int, file: UnsafePointer<UInt8>, arena: UnsafePointer<UInt8>) -> ColumnType {
+        let rows = table.lines.count
+        var allInt = true
+        for r in 0..<rows {
+            let f = table.fields[r * table.ncols + j]
+            let p = f.inArena ? arena : file
+            if allInt && parseInt(p, f.start, f.end) != nil { continue }
+            allInt = false
+            if parseDouble(p, f.start, f.end) == nil { return .string }
+        }
+        return allInt && rows > 0 ? .int64 : .float32
+    }
+
+    // MARK: the binding
+
+    /// Reads the `types` table at `i`: keys are column names (or positions), values type names.
+    static func declaredTypes(_ lua: Lua, _ i: Int32) throws -> [(key: String, position: Int?, type: ColumnType)] {
+        guard lua_type(lua.L, i) == LUA_TTABLE else { return [] }
+        var out: [(key: String, position: Int?, type: ColumnType)] = []
+        let t = lua_absindex(lua.L, i)
+        lua_pushnil(lua.L)
+        while lua_next(lua.L, t) != 0 {
+            defer { lumen_pop(lua.L, 1) }
+            var key = "", position: Int? = nil
+            if lua_type(lua.L, -2) == LUA_TSTRING {
+                key = String(cString: lua_tolstring(lua.L, -2, nil))
+            } else if lua_type(lua.L, -2) == LUA_TNUMBER {
+                var ok: Int32 = 0
+                let v = lua_tointegerx(lua.L, -2, &ok)
+                guard ok != 0 else { throw EngineError("read_csv", "option columns: keys must be column names or positions") }
+                position = Int(v)
+                key = String(v)
+            } else {
+                throw EngineError("read_csv", "option columns: keys must be column names or positions; got \(lua.typeName(-2))")
+            }
+            guard lua_type(lua.L, -1) == LUA_TSTRING else {
+                throw EngineError("read_csv", "option columns: type of column \"\(key)\" must be a string such as \"float32\"; got \(lua.typeName(-1))")
+            }
+            let name = String(cString: lua_tolstring(lua.L, -1, nil))
+            guard let type = ColumnType(name: name) else {
+                throw EngineError("read_csv", "option columns: unknown type \"\(name)\" for column \"\(key)\" (expected \(ColumnType.names))")
+            }
+            out.append((key, position, type))
+        }
+        return out
+    }
+
+    static func singleByte(_ s: String, _ what: String) throws -> UInt8 {
+        let bytes = Array(s.utf8)
+        guard bytes.count == 1, bytes[0] != 10, bytes[0] != 13 else {
+            throw EngineError("read_csv", "option \(what) must be one character (not a line break); got \"\(s)\"")
+        }
+        return bytes[0]
+    }
+
+    static let bindings: [BindingEntry] = [
+        BindingEntry(.namespace("lumen_internal", "read_csv")) { lua in
+            let path = try lua.string(1, "read_csv", "path")
+            let header = lua.isNoneOrNil(2) ? true : lua.boolean(2)
+            let delimiter = try singleByte(lua.optString(3, "read_csv") ?? ",", "delimiter")
+            let quote = try singleByte(lua.optString(4, "read_csv") ?? "\"", "quote")
+            guard delimiter != quote else { throw EngineError("read_csv", "delimiter and quote must differ") }
+            let declared = try declaredTypes(lua, 5)
+
+            let bytes = try readFile(path)
+            let table = try parse(bytes, path: path, header: header, delimiter: delimiter, quote: quote)
+            let ncols = table.ncols, rows = table.lines.count
+
+            try bytes.withUnsafeBufferPointer { fileBuffer in
+                try table.arena.withUnsafeBufferPointer { arenaBuffer in
+                    // An empty arena may have no address; point at the file then (never read).
+                    guard let file = fileBuffer.baseAddress else { return }
+                    let arena = arenaBuffer.baseAddress ?? file
+
+                    var names: [String] = []
+                    if header {
+                        var seen: [String: Int] = [:]
+                        for (j, f) in table.header.enumerated() {
+                            var name = text(table, f, fileBuffer)
+                            if name.isEmpty { name = "unnamed_\(j + 1)" }
+                            if let previous = seen[name] {
+                                throw EngineError("read_csv", "\(path):1: column \(j + 1): duplicate column name \(quoted(name)) (also column \(previous))")
+                            }
+                            seen[name] = j + 1
+                            names.append(name)
+                        }
+                    }
+                    var types = [ColumnType?](repeating: nil, count: ncols)
+                    for d in declared {
+                        if header {
+                            guard let j = names.firstIndex(of: d.key) else {
+                                throw EngineError("read_csv", "\(path): column \(quoted(d.key)) given in option columns is not in the header (columns: \(names.joined(separator: ", ")))")
+                            }
+                            types[j] = d.type
+                        } else {
+                            guard let p = d.position, p >= 1, p <= ncols else {
+                                throw EngineError("read_csv", "\(path): column \(quoted(d.key)) given in option columns does not exist: without a header, columns are positions 1..\(ncols)")
+                            }
+                            types[p - 1] = d.type
+                        }
+                    }
+
+                    func label(_ j: Int) -> String { header ? "column \(j + 1) (\(quoted(names[j])))" : "column \(j + 1)" }
+
+                    lua_createtable(lua.L, header ? 0 : Int32(ncols), header ? Int32(ncols) : 0)
+                    for j in 0..<ncols {
+                        let type = types[j] ?? infer(table, j, file: file, arena: arena)
+                        if type == .string {
+                            lua_createtable(lua.L, Int32(rows), 0)
+                            for r in 0..<rows {
+                                let f = table.fields[r * ncols + j]
+                                let p = f.inArena ? arena : file
+                                (p + f.start).withMemoryRebound(to: CChar.self, capacity: max(f.end - f.start, 1)) {
+                                    _ = lua_pushlstring(lua.L, $0, f.end - f.start)
+                                }
+                                lua_rawseti(lua.L, -2, lua_Integer(r + 1))
+                            }
+                        } else {
+                            let dtype: DType = switch type {
+                            case .float64: .float64
+                            case .int64: .int64
+                            case .int32: .int32
+                            default: .float32
+                            }
+                            let t = try Tensor(shape: [rows], dtype: dtype, zeroed: false, op: "read_csv")
+                            for r in 0..<rows {
+                                let f = table.fields[r * ncols + j]
+                                let p = f.inArena ? arena : file
+                                func fail(_ expected: String) -> EngineError {
+                                    let given = String(decoding: UnsafeBufferPointer(start: p + f.start, count: f.end - f.start), as: UTF8.self)
+                                    return EngineError("read_csv", "\(path):\(table.lines[r]): \(label(j)): expected \(expected); got \(given.isEmpty ? "an empty field" : quoted(given))")
+                                }
+                                switch type {
+                                case .float32, .float64:
+                                    guard let v = parseDouble(p, f.start, f.end) else { throw fail("a number") }
+                                    if type == .float32 { t.storage.bytes.assumingMemoryBound(to: Float.self)[r] = Float(v) }
+                                    else { t.storage.bytes.assumingMemoryBound(to: Double.self)[r] = v }
+                                case .int64:
+                                    guard let v = parseInt(p, f.start, f.end) else { throw fail("an integer") }
+                                    t.storage.bytes.assumingMemoryBound(to: Int64.self)[r] = v
+                                case .int32:
+                                    guard let v = parseInt(p, f.start, f.end), let w = Int32(exactly: v) else { throw fail("a 32-bit integer") }
+                                    t.storage.bytes.assumingMemoryBound(to: Int32.self)[r] = w
+                                case .string:
+                                    break
+                                }
+                            }
+                            lua.push(t)
+                        }
+                        if header { lua_setfield(lua.L, -2, names[j]) } else { lua_rawseti(lua.L, -2, lua_Integer(j + 1)) }
+                    }
+                    lua_createtable(lua.L, Int32(ncols), 0)
+                    for j in 0..<ncols {
+                        if header { lua.push(names[j]) } else { lua.push(j + 1) }
+                        lua_rawseti(lua.L, -2, lua_Integer(j + 1))
+                    }
+                }
+            }
+            return 2
+        },
+    ]
+}
