@@ -126,7 +126,7 @@ local function setup_class(cls, name)
 end
 
 setmetatable(Dataset, {
-  __call = function(cls, ...) return cls:new(...) end,
+  __call = function(cls, ...) local obj = cls:new(...); return obj end,
   __tostring = function() return "class Dataset" end,
 })
 setup_class(Dataset, "Dataset")
@@ -136,7 +136,7 @@ function Dataset:extend(name)
   if type(name) ~= "string" then error("[Dataset:extend] expected a class name; got " .. type(name), 2) end
   local cls = setmetatable({}, {
     __index = self,
-    __call = function(c, ...) return c:new(...) end,
+    __call = function(c, ...) local obj = c:new(...); return obj end,
     __tostring = function() return "class " .. name end,
   })
   return setup_class(cls, name)
@@ -717,35 +717,11 @@ function data.stack_columns(columns, names, dtype)
   return torch.stack(list, 2)
 end
 
--- Shortest decimal text that reads back as the same float32 (or float64) value.
-local function format_float(v, single)
-  if v ~= v then return "" end
-  if v == math.huge then return "inf" end
-  if v == -math.huge then return "-inf" end
-  if math.type(v) == "integer" then return string.format("%d", v) end
-  if v == math.floor(v) and math.abs(v) < 2^53 then return string.format("%d", math.tointeger(v)) end
-  local lo = single and 6 or 15
-  local hi = single and 9 or 17
-  for digits = lo, hi do
-    local s = string.format("%." .. digits .. "g", v)
-    local back = tonumber(s)
-    if single then back = string.unpack("f", string.pack("f", back)) end
-    if back == v then return s end
-  end
-  return string.format("%.17g", v)
-end
-
-local function escape_field(s, delimiter)
-  if s:find('[\r\n"]') or s:find(delimiter, 1, true) then
-    return '"' .. s:gsub('"', '""') .. '"'
-  end
-  return s
-end
-
 --- Writes columns to a CSV file: `data.write_csv(path, columns, names, {delimiter = ","})`.
 --- columns[name] is a 1-D tensor or a Lua array (numbers, strings, booleans); names gives the
---- order (default: the keys sorted). Floats are written with the fewest digits that read back
---- exactly (float32 values as float32), NaN as an empty field; text is quoted when needed.
+--- order (default: the keys sorted). Numbers are written with the fewest digits that read back
+--- exactly (float32 values as float32; floats keep a ".0" so they read back as floats), NaN as
+--- an empty field; text is quoted when it holds the delimiter, a quote or a line break.
 function data.write_csv(path, columns, names, options)
   if type(path) ~= "string" then error("[write_csv] expected a file path; got " .. type(path), 2) end
   if type(columns) ~= "table" or is_tensor(columns) then error("[write_csv] expected a table of name = column; got " .. type(columns), 2) end
@@ -759,43 +735,40 @@ function data.write_csv(path, columns, names, options)
     for k in pairs(columns) do names[#names + 1] = k end
     table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
   end
-  local values, singles, rows = {}, {}, nil
+  if type(names) ~= "table" or #names == 0 then error("[write_csv] expected a non-empty list of column names", 2) end
+  local list, text_names = {}, {}
   for k, name in ipairs(names) do
     local c = columns[name]
     if c == nil then error(string.format("[write_csv] no column %q in the table", tostring(name)), 2) end
-    if is_tensor(c) then
-      if c:dim() ~= 1 then error(string.format("[write_csv] column %q must be 1-D; got %d dims", tostring(name), c:dim()), 2) end
-      singles[k] = c.dtype == "float32"
-      c = c:totable()
-    elseif type(c) ~= "table" then
-      error(string.format("[write_csv] column %q must be a tensor or a Lua array; got %s", tostring(name), type(c)), 2)
+    if is_tensor(c) and c:dim() ~= 1 then
+      error(string.format("[write_csv] column %q must be 1-D; got %d dims", tostring(name), c:dim()), 2)
     end
-    if rows == nil then rows = #c
-    elseif #c ~= rows then
-      error(string.format("[write_csv] column %q has %d rows but column %q has %d", tostring(name), #c, tostring(names[1]), rows), 2)
-    end
-    values[k] = c
+    list[k], text_names[k] = c, tostring(name)
   end
-  local file, reason = io.open(path, "w")
-  if not file then error("[write_csv] cannot write file " .. path .. ": " .. tostring(reason), 2) end
-  local line = {}
-  for k, name in ipairs(names) do line[k] = escape_field(tostring(name), delimiter) end
-  file:write(table.concat(line, delimiter), "\n")
-  for r = 1, rows or 0 do
-    for k = 1, #names do
-      local v = values[k][r]
-      if type(v) == "number" then line[k] = format_float(v, singles[k])
-      elseif v == nil then line[k] = ""
-      else line[k] = escape_field(tostring(v), delimiter) end
-    end
-    file:write(table.concat(line, delimiter), "\n")
-  end
-  file:close()
+  local ok, err = pcall(lumen_internal.write_csv, path, text_names, list, delimiter)
+  if not ok then error(err, 2) end
 end
 
 local progress = require "lumen.progress"
 data.progress = progress
 data.Logger = progress.Logger
 data.json = require "lumen.json"
+
+-- `?name` help in the REPL (entries added to lumen.help's table).
+local docs = require "lumen.help"
+docs["data.TensorDataset"] = "data.TensorDataset(x, y, ...) -> dataset of rows: ds[i] = {x[i], y[i]}, #ds = x:size(1)\n  local ds = data.TensorDataset(torch.randn(100, 4), torch.randint(1, 4, {100}))"
+docs["data.Dataset"] = "data.Dataset:extend(name) -> dataset class; define init(...), len(), get(i) (several results = a tuple)\n  local D = data.Dataset:extend(\"D\"); function D:len() return 10 end; function D:get(i) return torch.randn(3), i end"
+docs["data.ListDataset"] = "data.ListDataset(samples) -> dataset over a Lua array of samples ({x, y} tables are tuples)"
+docs["data.DataLoader"] = "data.DataLoader(dataset, {batch_size=1, shuffle=false, drop_last=false, seed=, collate_fn=, transform=, batch_transform=})\n  for bx, by in loader:iter() do ... end   -- one epoch; #loader = number of batches; shuffle reproducible by seed"
+docs["data.random_split"] = "data.random_split(dataset, {lengths or fractions}, seed) -> Subsets (multiple results)\n  local train, val = data.random_split(ds, {0.8, 0.2}, 42)"
+docs["data.train_val_test_split"] = "data.train_val_test_split(x, y, {val=0.15, test=0.15, seed=, shuffle=true, stratify=false})\n  -> x_train, y_train, x_val, y_val, x_test, y_test"
+docs["data.Standardizer"] = "data.Standardizer() -> per-column scaler: sc:fit(x), sc:transform(x), sc:inverse_transform(z), sc:fit_transform(x)"
+docs["data.read_csv"] = "data.read_csv(path, {header=true, columns={name=type}, delimiter=\",\", quote='\"'}) -> columns, names\n  numbers -> float32 (integers only -> int64), text -> Lua arrays of strings"
+docs["data.write_csv"] = "data.write_csv(path, columns, names, {delimiter=\",\"}) -> writes tensors / Lua arrays as CSV columns"
+docs["data.stack_columns"] = "data.stack_columns(columns, names [, dtype]) -> (N, #names) tensor from read_csv columns"
+docs["data.randperm"] = "data.randperm(n, seed [, epoch]) -> int64 permutation of 1..n from a seeded Lua RNG (torch's generator untouched)"
+docs["data.progress.bar"] = "data.progress.bar(total, {label=}) -> bar; bar:update(n, {loss=...}); bar:close(); for ... in bar:wrap(iter) do"
+docs["data.Logger"] = "data.Logger({path=\"m.csv\" | \"m.jsonl\", format=, fields=, append=, echo=}) -> log:log{epoch=1, loss=...}; log:close()"
+docs["data.json"] = "data.json.encode(value) -> JSON text;  data.json.decode(text) -> Lua value"
 
 return data

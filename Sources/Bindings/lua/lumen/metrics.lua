@@ -48,7 +48,10 @@ local function labels(op, v, what, allow_scores)
   local out = t:totable()
   for i, x in ipairs(out) do
     local k = math.tointeger(x)
-    if k == nil then fail(op, "%s: element %d is %s; class labels must be integers", what, i, tostring(x)) end
+    if k == nil then
+      fail(op, "%s: element %d is %s; class labels must be integers%s", what, i, tostring(x),
+        op == "accuracy" and what == "pred" and " (for probabilities pass {threshold = 0.5})" or "")
+    end
     out[i] = k
   end
   return out
@@ -400,5 +403,19 @@ function metrics.r2(pred, target)
   for j = 1, t:size(2) do sum = sum + r2_column(p:select(2, j):totable(), t:select(2, j):totable()) end
   return sum / t:size(2)
 end
+
+-- `?name` help in the REPL.
+local docs = require "lumen.help"
+docs["metrics.accuracy"] = "metrics.accuracy(pred_or_logits, target [, {threshold=, k=}]) -> fraction correct (classes count from 1)"
+docs["metrics.precision"] = "metrics.precision(pred, target, {average=\"macro\"|\"micro\"|\"weighted\"|\"none\"|\"binary\", num_classes=, pos_label=, zero_division=0})"
+docs["metrics.recall"] = "metrics.recall(pred, target, options) -> TP / (TP + FN); options as metrics.precision"
+docs["metrics.f1"] = "metrics.f1(pred, target, options) -> harmonic mean of precision and recall per class, then averaged"
+docs["metrics.confusion_matrix"] = "metrics.confusion_matrix(pred, target [, num_classes]) -> int64 (C, C), rows = true class, cols = predicted"
+docs["metrics.roc_auc"] = "metrics.roc_auc(scores, labels01 [, {pos_label=}]) -> area under the ROC curve (ties count 1/2)"
+docs["metrics.average_precision"] = "metrics.average_precision(scores, labels01) -> sklearn's step-wise AP (also metrics.pr_auc)"
+docs["metrics.roc_curve"] = "metrics.roc_curve(scores, labels01) -> fpr, tpr, thresholds"
+docs["metrics.pr_curve"] = "metrics.pr_curve(scores, labels01) -> precision, recall, thresholds"
+docs["metrics.mae"] = "metrics.mae(pred, target) -> mean absolute error (also mse, rmse, mape, r2)"
+docs["metrics.r2"] = "metrics.r2(pred, target) -> 1 - SS_res / SS_tot (mean over outputs for (N, k))"
 
 return metrics

@@ -320,7 +320,7 @@ setmetatable(Logger, {__call = function(_, options)
   if format ~= "csv" and format ~= "jsonl" then
     error("[Logger] option format must be \"csv\" or \"jsonl\"; got " .. tostring(format), 2)
   end
-  local self = setmetatable({path = options.path, format = format, echo = options.echo, rows = {}}, Logger)
+  local self = setmetatable({path = options.path, format = format, echo = options.echo, rows = {}, count = 0}, Logger)
   self.fields = options.fields and {table.unpack(options.fields)} or nil
   self.fixed_fields = options.fields ~= nil
   local file, reason = io.open(self.path, options.append and "a" or "w")
@@ -359,7 +359,9 @@ function Logger:log(record)
     if type(k) ~= "string" then error("[Logger] field names must be strings; got " .. type(k), 2) end
     row[k] = plain_value(v)
   end
-  self.rows[#self.rows + 1] = row
+  self.count = self.count + 1
+  -- CSV keeps rows to rewrite the file when a new field appears.
+  if self.format == "csv" and not self.fixed_fields then self.rows[#self.rows + 1] = row end
   local new = {}
   local known = {}
   for _, name in ipairs(self.fields or {}) do known[name] = true end
@@ -405,7 +407,7 @@ function Logger:close()
 end
 
 function Logger:__tostring()
-  return string.format("Logger(%s, %s, %d records)", self.path, self.format, #self.rows)
+  return string.format("Logger(%s, %s, %d records)", self.path, self.format, self.count)
 end
 
 progress.Bar = Bar
