@@ -205,3 +205,28 @@ test("a larger file parses quickly and exactly", function()
   assert_close(cols.x[20000], 2500)
   assert_eq(cols.label[5], "c2")
 end)
+
+test("decimal parsing is exact (matches Lua's tonumber on random decimals)", function()
+  local rand = data.rng(7)
+  local function digits(n) local t = {} for i = 1, n do t[i] = tostring(rand(10) - 1) end return table.concat(t) end
+  local values = {}
+  for _ = 1, 3000 do
+    local s = digits(rand(12))
+    local r = rand(4)
+    if r == 1 then s = s .. "." .. digits(rand(12))
+    elseif r == 2 then s = "." .. digits(rand(25))
+    elseif r == 3 then s = digits(rand(25)) .. "." .. digits(rand(5)) end
+    if rand(3) == 1 then s = s .. (rand(2) == 1 and "e" or "E") .. (rand(2) == 1 and "-" or "+") .. tostring(rand(40) - 1) end
+    if rand(2) == 1 then s = "-" .. s end
+    if s:match("%d") then values[#values + 1] = s end
+  end
+  local cols = read_text("v\n" .. table.concat(values, "\n") .. "\n", {columns = {v = "float64"}})
+  local got = cols.v:totable()
+  for i, s in ipairs(values) do
+    assert_true(got[i] == tonumber(s), string.format("%s read as %.17g, expected %.17g", s, got[i], tonumber(s)))
+  end
+  -- float32 columns round the same decimal once more, to the nearest float32.
+  local f32 = read_text("v\n0.1\n16777217\n")
+  assert_eq(f32.v[1], string.unpack("f", string.pack("f", 0.1)))
+  assert_eq(f32.v[2], 16777216)
+end)

@@ -196,11 +196,67 @@ enum CSVReader {
         return value
     }
 
-    /// A number (what strtod accepts: decimals, exponents, inf, nan); empty → NaN; nil if not a number.
+    /// Exact powers of ten as doubles (10^0 ... 10^22).
+    static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { acc, _ in acc * 10 } }
+
+    /// A number (decimal with optional fraction and exponent, or what strtod reads as inf/nan);
+    /// empty → NaN; nil if the field is not a number. Plain decimals with at most 19 significant
+    /// digits and a small exponent are converted exactly without strtod (Clinger's fast path: an
+    /// exact integer times or divided by an exact power of ten rounds once, correctly).
     static func parseDouble(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
         let (s, e) = trimmed(p, start, end)
         if s == e { return Double.nan }
-        if let v = parseInt(p, s, e), abs(v) < (1 << 53) { return Double(v) }
+        var i = s
+        var negative = false
+        if p[i] == 45 || p[i] == 43 { negative = p[i] == 45; i += 1 }
+        var mantissa: UInt64 = 0
+        var significant = 0
+        var exponent = 0
+        var truncated = false
+        var anyDigit = false
+        while i < e, p[i] &- 48 < 10 {
+            let d = UInt64(p[i] &- 48)
+            if significant < 19 { mantissa = mantissa * 10 + d; if mantissa != 0 { significant += 1 } }
+            else { exponent += 1; if d != 0 { truncated = true } }
+            anyDigit = true
+            i += 1
+        }
+        if i < e && p[i] == 46 {
+            i += 1
+            while i < e, p[i] &- 48 < 10 {
+                let d = UInt64(p[i] &- 48)
+                if significant < 19 { mantissa = mantissa * 10 + d; if mantissa != 0 { significant += 1 }; exponent -= 1 }
+                else if d != 0 { truncated = true }
+                anyDigit = true
+                i += 1
+            }
+        }
+        if !anyDigit { return slowDouble(p, s, e) }   // inf, nan, or not a number
+        if i < e && (p[i] == 101 || p[i] == 69) {
+            i += 1
+            var expNegative = false
+            if i < e && (p[i] == 45 || p[i] == 43) { expNegative = p[i] == 45; i += 1 }
+            var value = 0
+            var expDigits = false
+            while i < e, p[i] &- 48 < 10 {
+                if value < 100_000 { value = value * 10 + Int(p[i] &- 48) }
+                expDigits = true
+                i += 1
+            }
+            guard expDigits else { return nil }
+            exponent += expNegative ? -value : value
+        }
+        guard i == e else { return nil }
+        if !truncated && mantissa <= (1 << 53) && exponent >= -22 && exponent <= 22 {
+            var v = Double(mantissa)
+            v = exponent < 0 ? v / powersOfTen[-exponent] : v * powersOfTen[exponent]
+            return negative ? -v : v
+        }
+        return slowDouble(p, s, e)
+    }
+
+    /// strtod over the whole trimmed field (nil unless all of it is consumed; no hexadecimal).
+    static func slowDouble(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Double? {
         let length = e - s
         if length > 400 { return nil }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { tmp -> Double? in
@@ -226,19 +282,33 @@ enum CSVReader {
         return "\"" + short + "\""
     }
 
-    /// Inferred type of column `j`: int64 if every field is an integer, float32 if every field is a
-    /// number or empty, else string.
-    static func infer(_ table: Table, _ j: Int, file: UnsafePointer<UInt8>, arena: UnsafePointer<UInt8>) -> ColumnType {
+    /// A column whose type is inferred: integers if every field is one, else numbers if every
+    /// field is a number or empty (NaN), else text.
+    enum Inferred {
+        case ints([Int64]), doubles([Double]), text
+    }
+
+    /// Infers and converts column `j` in one pass.
+    static func infer(_ table: Table, _ j: Int, file: UnsafePointer<UInt8>, arena: UnsafePointer<UInt8>) -> Inferred {
         let rows = table.lines.count
-        var allInt = true
+        var ints: [Int64] = []
+        var doubles: [Double] = []
+        var allInt = rows > 0
+        if allInt { ints.reserveCapacity(rows) } else { doubles.reserveCapacity(rows) }
         for r in 0..<rows {
             let f = table.fields[r * table.ncols + j]
             let p = f.inArena ? arena : file
-            if allInt && parseInt(p, f.start, f.end) != nil { continue }
-            allInt = false
-            if parseDouble(p, f.start, f.end) == nil { return .string }
+            if allInt {
+                if let v = parseInt(p, f.start, f.end) { ints.append(v); continue }
+                allInt = false
+                doubles.reserveCapacity(rows)
+                doubles.append(contentsOf: ints.lazy.map { Double($0) })
+                ints = []
+            }
+            guard let v = parseDouble(p, f.start, f.end) else { return .text }
+            doubles.append(v)
         }
-        return allInt && rows > 0 ? .int64 : .float32
+        return allInt ? .ints(ints) : .doubles(doubles)
     }
 
     // MARK: the binding
@@ -472,7 +542,30 @@ enum CSVReader {
 
                     lua_createtable(lua.L, header ? 0 : Int32(ncols), header ? Int32(ncols) : 0)
                     for j in 0..<ncols {
-                        let type = types[j] ?? infer(table, j, file: file, arena: arena)
+                        var type: ColumnType
+                        if let declared = types[j] {
+                            type = declared
+                        } else {
+                            switch infer(table, j, file: file, arena: arena) {
+                            case .ints(let values):
+                                let t = try Tensor(shape: [rows], dtype: .int64, zeroed: false, op: "read_csv")
+                                values.withUnsafeBufferPointer { src in
+                                    if let base = src.baseAddress { t.storage.bytes.assumingMemoryBound(to: Int64.self).update(from: base, count: rows) }
+                                }
+                                lua.push(t)
+                                if header { lua_setfield(lua.L, -2, names[j]) } else { lua_rawseti(lua.L, -2, lua_Integer(j + 1)) }
+                                continue
+                            case .doubles(let values):
+                                let t = try Tensor(shape: [rows], dtype: .float32, zeroed: false, op: "read_csv")
+                                let out = t.storage.bytes.assumingMemoryBound(to: Float.self)
+                                for r in 0..<rows { out[r] = Float(values[r]) }
+                                lua.push(t)
+                                if header { lua_setfield(lua.L, -2, names[j]) } else { lua_rawseti(lua.L, -2, lua_Integer(j + 1)) }
+                                continue
+                            case .text:
+                                type = .string
+                            }
+                        }
                         if type == .string {
                             lua_createtable(lua.L, Int32(rows), 0)
                             for r in 0..<rows {
