@@ -81,7 +81,6 @@ enum CSVReader {
             var i = 0
             if n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF { i = 3 }
             var line = 1
-            var record: [Field] = []
             var firstRecord = true
             let cr: UInt8 = 13, lf: UInt8 = 10
             while i < n {
@@ -89,9 +88,9 @@ enum CSVReader {
                 if buf[i] == lf { i += 1; line += 1; continue }
                 if buf[i] == cr { i += 1; if i < n && buf[i] == lf { i += 1 }; line += 1; continue }
                 let recordLine = line
-                record.removeAll(keepingCapacity: true)
+                let recordStart = table.fields.count
                 while true {
-                    let column = record.count + 1
+                    let column = table.fields.count - recordStart + 1
                     if i < n && buf[i] == quote {
                         let openLine = line
                         i += 1
@@ -120,9 +119,9 @@ enum CSVReader {
                                 table.arena.append(buf[k])
                                 k += buf[k] == quote ? 2 : 1
                             }
-                            record.append(Field(start: arenaStart, end: table.arena.count, inArena: true))
+                            table.fields.append(Field(start: arenaStart, end: table.arena.count, inArena: true))
                         } else {
-                            record.append(Field(start: start, end: end, inArena: false))
+                            table.fields.append(Field(start: start, end: end, inArena: false))
                         }
                         if i < n && buf[i] != delimiter && buf[i] != lf && buf[i] != cr {
                             throw EngineError("read_csv", "\(path):\(line): column \(column): unexpected character \(describe(buf[i])) after a closing quote (a quote inside a quoted field is written as \"\")")
@@ -134,7 +133,7 @@ enum CSVReader {
                             if c == delimiter || c == lf || c == cr { break }
                             i += 1
                         }
-                        record.append(Field(start: start, end: i, inArena: false))
+                        table.fields.append(Field(start: start, end: i, inArena: false))
                     }
                     if i < n && buf[i] == delimiter { i += 1; continue }
                     // End of the record.
@@ -143,16 +142,26 @@ enum CSVReader {
                     line += 1
                     break
                 }
+                let count = table.fields.count - recordStart
                 if firstRecord {
                     firstRecord = false
-                    table.ncols = record.count
-                    if header { table.header = record; continue }
+                    table.ncols = count
+                    // Room for every line's fields up front (one pass over the bytes for newlines).
+                    var newlines = 0
+                    for k in i..<n where buf[k] == lf { newlines += 1 }
+                    table.lines.reserveCapacity(newlines + 1)
+                    if header {
+                        table.header = Array(table.fields[recordStart...])
+                        table.fields.removeAll()
+                        table.fields.reserveCapacity((newlines + 1) * count)
+                        continue
+                    }
+                    table.fields.reserveCapacity((newlines + 2) * count)
                 }
-                guard record.count == table.ncols else {
+                guard count == table.ncols else {
                     let source = header ? "the header" : "the first record"
-                    throw EngineError("read_csv", "\(path):\(recordLine): expected \(table.ncols) fields (as in \(source)); got \(record.count)")
+                    throw EngineError("read_csv", "\(path):\(recordLine): expected \(table.ncols) fields (as in \(source)); got \(count)")
                 }
-                table.fields.append(contentsOf: record)
                 table.lines.append(recordLine)
             }
         }
