@@ -81,3 +81,5 @@ torch.float, torch.double, torch.long, torch.int = "float32", "float64", "int64"
 
 nn = require "lumen.nn"
 hot = require "lumen.hot"
+data = require "lumen.data"
+metrics = require "lumen.metrics"
