@@ -93,24 +93,27 @@ public class Adam: Optimizer {
         let p = param.pointer(T.self), g = grad.pointer(T.self)
         let m = expAvg.pointer(T.self), v = expAvgSq.pointer(T.self)
         let vmax = maxExpAvgSq?.pointer(T.self)
-        Elementwise.run(count: param.numel) { range in
-            for i in range {
-                var x = p[i]
-                var d = maximize ? -g[i] : g[i]
-                if decay { x = x * shrink }
-                if l2 { d = d + wd * x }
-                let mi = lerp(m[i], d, w1)
-                m[i] = mi
-                var vi = v[i] * b2 + w2 * d * d
-                v[i] = vi
-                if let vmax {
-                    vi = Swift.max(vmax[i], vi)
-                    vmax[i] = vi
+        @inline(__always) func run(_ smallWeight: Bool) {
+            Elementwise.run(count: param.numel) { range in
+                for i in range {
+                    var x = p[i]
+                    var d = maximize ? -g[i] : g[i]
+                    if decay { x = x * shrink }
+                    if l2 { d = d + wd * x }
+                    let mi = lerp(m[i], d, w1, small: smallWeight)
+                    m[i] = mi
+                    var vi = v[i] * b2 + w2 * d * d
+                    v[i] = vi
+                    if let vmax {
+                        vi = Swift.max(vmax[i], vi)
+                        vmax[i] = vi
+                    }
+                    let denom = T.sqrt(vi) / bc2Sqrt + eps
+                    p[i] = x + negStepSize * (mi / denom)
                 }
-                let denom = T.sqrt(vi) / bc2Sqrt + eps
-                p[i] = x + negStepSize * (mi / denom)
             }
         }
+        if abs(w1) < 0.5 { run(true) } else { run(false) }
     }
 }
 

@@ -181,8 +181,10 @@ public class Optimizer {
     public func state(for param: Tensor) -> ParamState? { states[ObjectIdentifier(param)] }
 }
 
-/// Lerp as PyTorch computes it (`torch.lerp` with a scalar weight): exact at both ends.
+/// Lerp as PyTorch computes it (`torch.lerp` with a scalar weight): `a + w (b - a)` when
+/// `small` (|w| < 0.5), else `b - (b - a)(1 - w)`, so it is exact at both ends. Kernels decide
+/// `small` once, outside their loop, and pass it as a constant so the loop stays branch-free.
 @inline(__always)
-func lerp<T: FloatElement>(_ a: T, _ b: T, _ w: T) -> T {
-    abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w)
+func lerp<T: FloatElement>(_ a: T, _ b: T, _ w: T, small: Bool) -> T {
+    small ? a + w * (b - a) : b - (b - a) * (1 - w)
 }

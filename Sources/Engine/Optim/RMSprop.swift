@@ -65,29 +65,32 @@ public final class RMSprop: Optimizer {
         let maximize = group.flag("maximize")
         let p = param.pointer(T.self), g = grad.pointer(T.self), s = squareAvg.pointer(T.self)
         let buf = momentumBuffer?.pointer(T.self), ga = gradAvg?.pointer(T.self)
-        Elementwise.run(count: param.numel) { range in
-            for i in range {
-                var d = maximize ? -g[i] : g[i]
-                if hasDecay { d = d + wd * p[i] }
-                let si = s[i] * a + w * d * d
-                s[i] = si
-                var avg: T
-                if let ga {
-                    let mean = lerp(ga[i], d, w)
-                    ga[i] = mean
-                    avg = T.sqrt(si + (-1) * mean * mean)
-                } else {
-                    avg = T.sqrt(si)
-                }
-                avg = avg + eps
-                if let buf {
-                    let b = buf[i] * mu + d / avg
-                    buf[i] = b
-                    p[i] = p[i] + negLR * b
-                } else {
-                    p[i] = p[i] + negLR * (d / avg)
+        @inline(__always) func run(_ smallWeight: Bool) {
+            Elementwise.run(count: param.numel) { range in
+                for i in range {
+                    var d = maximize ? -g[i] : g[i]
+                    if hasDecay { d = d + wd * p[i] }
+                    let si = s[i] * a + w * d * d
+                    s[i] = si
+                    var avg: T
+                    if let ga {
+                        let mean = lerp(ga[i], d, w, small: smallWeight)
+                        ga[i] = mean
+                        avg = T.sqrt(si + (-1) * mean * mean)
+                    } else {
+                        avg = T.sqrt(si)
+                    }
+                    avg = avg + eps
+                    if let buf {
+                        let b = buf[i] * mu + d / avg
+                        buf[i] = b
+                        p[i] = p[i] + negLR * b
+                    } else {
+                        p[i] = p[i] + negLR * (d / avg)
+                    }
                 }
             }
         }
+        if abs(w) < 0.5 { run(true) } else { run(false) }
     }
 }
