@@ -51,16 +51,19 @@ public final class Adagrad: Optimizer {
                                                 step: Int, _ group: ParamGroup) {
         let clr = group.value("lr") / (1 + Double(step - 1) * group.value("lr_decay"))
         let negCLR = T(-clr), eps = T(group.value("eps"))
-        let wd = T(group.value("weight_decay")), hasDecay = group.value("weight_decay") != 0
-        let maximize = group.flag("maximize")
+        let wd = T(group.value("weight_decay"))
+        let sign: T = group.flag("maximize") ? -1 : 1
         let p = param.pointer(T.self), g = grad.pointer(T.self), s = stateSum.pointer(T.self)
-        Elementwise.run(count: param.numel) { range in
-            for i in range {
-                var d = maximize ? -g[i] : g[i]
-                if hasDecay { d = d + wd * p[i] }
-                let si = s[i] + d * d
-                s[i] = si
-                p[i] = p[i] + negCLR * (d / (T.sqrt(si) + eps))
+        let count = param.numel
+        withConstant(group.value("weight_decay") != 0) { hasDecay in
+            Elementwise.run(count: count) { range in
+                for i in range {
+                    var d = sign * g[i]
+                    if hasDecay { d = d + wd * p[i] }
+                    let si = s[i] + d * d
+                    s[i] = si
+                    p[i] = p[i] + negCLR * (d / (T.sqrt(si) + eps))
+                }
             }
         }
     }

@@ -87,33 +87,39 @@ public class Adam: Optimizer {
         let negStepSize = T(-(lr / biasCorrection1))
         let bc2Sqrt = T(biasCorrection2.squareRoot())
         let w1 = T(1 - beta1), b2 = T(beta2), w2 = T(1 - beta2), eps = T(group.value("eps"))
-        let wd = T(weightDecay), shrink = T(1 - lr * weightDecay)
-        let l2 = !decoupled && weightDecay != 0, decay = decoupled && weightDecay != 0
-        let maximize = group.flag("maximize")
+        let wd = T(weightDecay)
+        // Decoupled decay multiplies by (1 - lr wd); a multiply by exactly 1 changes nothing, so
+        // Adam (and AdamW without decay) need no branch. Likewise negation for `maximize`.
+        let shrink = T(decoupled ? 1 - lr * weightDecay : 1)
+        let sign: T = group.flag("maximize") ? -1 : 1
         let p = param.pointer(T.self), g = grad.pointer(T.self)
         let m = expAvg.pointer(T.self), v = expAvgSq.pointer(T.self)
-        let vmax = maxExpAvgSq?.pointer(T.self)
-        @inline(__always) func run(_ smallWeight: Bool) {
-            Elementwise.run(count: param.numel) { range in
-                for i in range {
-                    var x = p[i]
-                    var d = maximize ? -g[i] : g[i]
-                    if decay { x = x * shrink }
-                    if l2 { d = d + wd * x }
-                    let mi = lerp(m[i], d, w1, small: smallWeight)
-                    m[i] = mi
-                    var vi = v[i] * b2 + w2 * d * d
-                    v[i] = vi
-                    if let vmax {
-                        vi = Swift.max(vmax[i], vi)
-                        vmax[i] = vi
+        // Without amsgrad the pointer is never read.
+        let vmax = maxExpAvgSq?.pointer(T.self) ?? v
+        let count = param.numel
+        withConstant(!decoupled && weightDecay != 0) { l2 in
+            withConstant(maxExpAvgSq != nil) { amsgrad in
+                withConstant(abs(w1) < 0.5) { smallWeight in
+                    Elementwise.run(count: count) { range in
+                        for i in range {
+                            let x = p[i] * shrink
+                            var d = sign * g[i]
+                            if l2 { d = d + wd * x }
+                            let mi = lerp(m[i], d, w1, small: smallWeight)
+                            m[i] = mi
+                            var vi = v[i] * b2 + w2 * d * d
+                            v[i] = vi
+                            if amsgrad {
+                                vi = Swift.max(vmax[i], vi)
+                                vmax[i] = vi
+                            }
+                            let denom = T.sqrt(vi) / bc2Sqrt + eps
+                            p[i] = x + negStepSize * (mi / denom)
+                        }
                     }
-                    let denom = T.sqrt(vi) / bc2Sqrt + eps
-                    p[i] = x + negStepSize * (mi / denom)
                 }
             }
         }
-        if abs(w1) < 0.5 { run(true) } else { run(false) }
     }
 }
 

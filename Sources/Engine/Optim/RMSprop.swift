@@ -60,37 +60,44 @@ public final class RMSprop: Optimizer {
                                                 _ momentumBuffer: Tensor?, _ gradAvg: Tensor?, _ group: ParamGroup) {
         let alpha = group.value("alpha")
         let a = T(alpha), w = T(1 - alpha), eps = T(group.value("eps"))
-        let wd = T(group.value("weight_decay")), hasDecay = group.value("weight_decay") != 0
+        let wd = T(group.value("weight_decay"))
         let mu = T(group.value("momentum")), negLR = T(-group.value("lr"))
-        let maximize = group.flag("maximize")
+        let sign: T = group.flag("maximize") ? -1 : 1
         let p = param.pointer(T.self), g = grad.pointer(T.self), s = squareAvg.pointer(T.self)
-        let buf = momentumBuffer?.pointer(T.self), ga = gradAvg?.pointer(T.self)
-        @inline(__always) func run(_ smallWeight: Bool) {
-            Elementwise.run(count: param.numel) { range in
-                for i in range {
-                    var d = maximize ? -g[i] : g[i]
-                    if hasDecay { d = d + wd * p[i] }
-                    let si = s[i] * a + w * d * d
-                    s[i] = si
-                    var avg: T
-                    if let ga {
-                        let mean = lerp(ga[i], d, w, small: smallWeight)
-                        ga[i] = mean
-                        avg = T.sqrt(si + (-1) * mean * mean)
-                    } else {
-                        avg = T.sqrt(si)
-                    }
-                    avg = avg + eps
-                    if let buf {
-                        let b = buf[i] * mu + d / avg
-                        buf[i] = b
-                        p[i] = p[i] + negLR * b
-                    } else {
-                        p[i] = p[i] + negLR * (d / avg)
+        // Pointers of absent buffers are never read.
+        let buf = momentumBuffer?.pointer(T.self) ?? s, ga = gradAvg?.pointer(T.self) ?? s
+        let count = param.numel
+        withConstant(group.value("weight_decay") != 0) { hasDecay in
+            withConstant(gradAvg != nil) { centered in
+                withConstant(momentumBuffer != nil) { hasMomentum in
+                    withConstant(abs(w) < 0.5) { smallWeight in
+                        Elementwise.run(count: count) { range in
+                            for i in range {
+                                var d = sign * g[i]
+                                if hasDecay { d = d + wd * p[i] }
+                                let si = s[i] * a + w * d * d
+                                s[i] = si
+                                var avg: T
+                                if centered {
+                                    let mean = lerp(ga[i], d, w, small: smallWeight)
+                                    ga[i] = mean
+                                    avg = T.sqrt(si + (-1) * mean * mean)
+                                } else {
+                                    avg = T.sqrt(si)
+                                }
+                                avg = avg + eps
+                                if hasMomentum {
+                                    let b = buf[i] * mu + d / avg
+                                    buf[i] = b
+                                    p[i] = p[i] + negLR * b
+                                } else {
+                                    p[i] = p[i] + negLR * (d / avg)
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        if abs(w) < 0.5 { run(true) } else { run(false) }
     }
 }

@@ -58,27 +58,36 @@ public final class SGD: Optimizer {
         let p = param.pointer(T.self), g = grad.pointer(T.self)
         let negLR = T(-group.value("lr")), wd = T(group.value("weight_decay"))
         let momentum = T(group.value("momentum")), keep = T(1 - group.value("dampening"))
-        let hasDecay = group.value("weight_decay") != 0
-        let nesterov = group.flag("nesterov"), maximize = group.flag("maximize")
+        // Negation as a multiply by -1 is exact, so `maximize` needs no branch.
+        let sign: T = group.flag("maximize") ? -1 : 1
+        let count = param.numel
         guard let buffer else {
-            Elementwise.run(count: param.numel) { range in
-                for i in range {
-                    var d = maximize ? -g[i] : g[i]
-                    if hasDecay { d = d + wd * p[i] }
-                    p[i] = p[i] + negLR * d
+            withConstant(group.value("weight_decay") != 0) { hasDecay in
+                Elementwise.run(count: count) { range in
+                    for i in range {
+                        var d = sign * g[i]
+                        if hasDecay { d = d + wd * p[i] }
+                        p[i] = p[i] + negLR * d
+                    }
                 }
             }
             return
         }
         let b = buffer.pointer(T.self)
-        Elementwise.run(count: param.numel) { range in
-            for i in range {
-                var d = maximize ? -g[i] : g[i]
-                if hasDecay { d = d + wd * p[i] }
-                let m = fresh ? d : b[i] * momentum + keep * d
-                b[i] = m
-                d = nesterov ? d + momentum * m : m
-                p[i] = p[i] + negLR * d
+        withConstant(group.value("weight_decay") != 0) { hasDecay in
+            withConstant(group.flag("nesterov")) { nesterov in
+                withConstant(fresh) { fresh in
+                    Elementwise.run(count: count) { range in
+                        for i in range {
+                            var d = sign * g[i]
+                            if hasDecay { d = d + wd * p[i] }
+                            let m = fresh ? d : b[i] * momentum + keep * d
+                            b[i] = m
+                            d = nesterov ? d + momentum * m : m
+                            p[i] = p[i] + negLR * d
+                        }
+                    }
+                }
             }
         }
     }
