@@ -20,12 +20,14 @@ build: deps
 run: build
 	.build/release/lumen examples/demo.lua
 
+# Swift unit tests run in debug (they use @testable); the Lua, CLI and REPL tests use the
+# release binary, as users do.
 test: deps
-	swift build
+	swift build -c release
 	swift test
-	.build/debug/lumen test Tests/lua
-	python3 Tests/repl/test_cli.py
-	python3 Tests/repl/test_repl.py
+	.build/release/lumen test Tests/lua
+	LUMEN=.build/release/lumen python3 Tests/repl/test_cli.py
+	LUMEN=.build/release/lumen python3 Tests/repl/test_repl.py
 
 bench: deps
 	swift build -c release

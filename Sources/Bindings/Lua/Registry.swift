@@ -45,7 +45,10 @@ enum BindingTable {
     static let entries: [BindingEntry] =
         TensorUserdata.bindings + TensorIndexing.bindings + TorchCreation.bindings + TorchMath.bindings
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
-        + SystemBindings.bindings + CSVReader.bindings
+        + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + [ObjectUserdata.gc]
+
+    /// Position of the object `__gc` binding (installed lazily with the object metatable).
+    static let objectGCIndex = entries.count - 1
 
     /// The C-callable dispatcher: runs entry `id`; engine errors become Lua error messages.
     static let dispatcher: lumen_dispatch_fn = { state, id in

@@ -80,6 +80,7 @@ for _, name in ipairs({"float32", "float64", "int64", "int32", "int8", "uint8", 
 torch.float, torch.double, torch.long, torch.int = "float32", "float64", "int64", "int32"
 
 nn = require "lumen.nn"
+optim = require "lumen.optim"
 hot = require "lumen.hot"
 data = require "lumen.data"
 metrics = require "lumen.metrics"
