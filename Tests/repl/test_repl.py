@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-LUMEN = os.environ.get("LUMEN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "lumen"))
+LUMEN = os.path.abspath(os.environ.get("LUMEN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "lumen")))
 
 
 class Session:
