@@ -126,6 +126,10 @@ enum TorchMath {
             return 1
         },
         .both("mv") { lua in lua.push(try lua.tensor(1, "mv").matmul(lua.tensor(2, "mv"))); return 1 },
+        .torch("linear") { lua in
+            lua.push(try lua.tensor(1, "linear").linear(weight: lua.tensor(2, "linear"), bias: lua.optTensor(3)))
+            return 1
+        },
         .both("dot") { lua in lua.push(try lua.tensor(1, "dot").dot(lua.tensor(2, "dot"))); return 1 },
         .both("outer") { lua in lua.push(try lua.tensor(1, "outer").outer(lua.tensor(2, "outer"))); return 1 },
     ]

@@ -6,9 +6,8 @@ local F = {}
 function F.linear(x, weight, bias)
   options.tensor("linear", x)
   options.tensor("linear", weight, "weight")
-  local y = x:matmul(weight:t())
-  if bias ~= nil then y = y + bias end
-  return y
+  if bias ~= nil then options.tensor("linear", bias, "bias") end
+  return torch.linear(x, weight, bias)
 end
 
 --- y_o = x1^T W_o x2 + b_o. x1: (*, in1), x2: (*, in2), weight: (out, in1, in2) → (*, out).
