@@ -187,7 +187,7 @@ enum EnvsBindings {
         },
         entry("step") { lua in
             let e = try EnvObjects.env(lua, 1, "step")
-            let action = try EnvConvert.action(lua, 2, space: e.actionSpace, e.id + ".step")
+            let action = try EnvConvert.action(lua, 2, space: e.actionSpace, e.stepOp)
             let s = try e.step(action)
             try EnvConvert.push(lua, s.observation, space: e.observationSpace)
             lua.push(s.reward)

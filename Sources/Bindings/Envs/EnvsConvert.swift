@@ -6,15 +6,22 @@ import Engine
 /// holding a retained Swift object, released by `__gc`. Bindings accept the userdata itself or a
 /// Lua table holding it in its `_handle` field (the Lua-side `env` objects).
 enum EnvObjects {
-    static let metatableName = "lumen.EnvObject"
+    static let metatableName: StaticString = "lumen.EnvObject"
+    private static let handleField: StaticString = "_handle"
+
+    /// The registry key of the metatable: the (constant) address of its name, so checks are a
+    /// pointer lookup rather than a string lookup.
+    private static var metatableKey: UnsafeRawPointer { UnsafeRawPointer(metatableName.utf8Start) }
 
     /// Pushes `object` as a new userdata (retaining it).
     static func push(_ lua: Lua, _ object: AnyObject) {
         let L = lua.L
         guard let raw = lua_newuserdatauv(L, MemoryLayout<UnsafeMutableRawPointer>.size, 0) else { return }
         raw.storeBytes(of: Unmanaged.passRetained(object).toOpaque(), as: UnsafeMutableRawPointer.self)
-        if luaL_newmetatable(L, metatableName) != 0 {
-            // First object of this state: `__gc` is the `lumen_internal.envs_close` binding.
+        if lua_rawgetp(L, lumen_registryindex(), metatableKey) != LUA_TTABLE {
+            // First object of this state: make the metatable; `__gc` is the `lumen_internal.envs_close` binding.
+            lumen_pop(L, 1)
+            _ = luaL_newmetatable(L, "lumen.EnvObject")
             lua_pushstring(L, "EnvHandle")
             lua_setfield(L, -2, "__name")
             lua_pushstring(L, "locked")
@@ -25,6 +32,8 @@ enum EnvObjects {
                 lua_setfield(L, -3, "__gc")
             }
             lumen_pop(L, 1)
+            lua_pushvalue(L, -1)
+            lua_rawsetp(L, lumen_registryindex(), metatableKey)
         }
         lua_setmetatable(L, -2)
     }
@@ -34,7 +43,8 @@ enum EnvObjects {
         let L = lua.L
         if lua_type(L, i) == LUA_TTABLE {
             let t = lua_absindex(L, i)
-            lua_pushstring(L, "_handle")
+            _ = lua_pushlstring(L, UnsafeRawPointer(handleField.utf8Start).assumingMemoryBound(to: CChar.self),
+                                handleField.utf8CodeUnitCount)
             lua_rawget(L, t)
             defer { lumen_pop(L, 1) }
             return raw(L, -1)
@@ -42,16 +52,24 @@ enum EnvObjects {
         return raw(L, i)
     }
 
+    /// The userdata block of an environment object at `i`, or nil for any other value.
+    private static func block(_ L: OpaquePointer, _ i: Int32) -> UnsafeMutableRawPointer? {
+        guard lua_type(L, i) == LUA_TUSERDATA, let ud = lua_touserdata(L, i) else { return nil }
+        guard lua_getmetatable(L, i) != 0 else { return nil }
+        lua_rawgetp(L, lumen_registryindex(), metatableKey)
+        let same = lua_rawequal(L, -1, -2) != 0
+        lumen_pop(L, 2)
+        return same ? ud : nil
+    }
+
     private static func raw(_ L: OpaquePointer, _ i: Int32) -> AnyObject? {
-        guard let ud = luaL_testudata(L, i, metatableName),
-              let box = ud.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        guard let ud = block(L, i), let box = ud.load(as: UnsafeMutableRawPointer?.self) else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(box).takeUnretainedValue()
     }
 
     /// Releases the object of the handle at `i` (idempotent).
     static func release(_ lua: Lua, _ i: Int32) {
-        guard let ud = luaL_testudata(lua.L, i, metatableName),
-              let box = ud.load(as: UnsafeMutableRawPointer?.self) else { return }
+        guard let ud = block(lua.L, i), let box = ud.load(as: UnsafeMutableRawPointer?.self) else { return }
         ud.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
         Unmanaged<AnyObject>.fromOpaque(box).release()
     }
@@ -72,7 +90,7 @@ enum EnvObjects {
     }
 
     private static func describe(_ lua: Lua, _ i: Int32) -> String {
-        if lua.type(i) == LUA_TTABLE || luaL_testudata(lua.L, i, metatableName) != nil {
+        if lua.type(i) == LUA_TTABLE || block(lua.L, i) != nil {
             return object(lua, i) == nil ? "a closed environment" : "another kind of environment object"
         }
         return lua.typeName(i)
@@ -202,23 +220,27 @@ enum EnvConvert {
             guard t.rank >= 1, t.shape[0] == n, values.count == n * width else {
                 throw EngineError(op, "expected \(n) actions (a tensor of shape \(shapeString([n] + space.shape))); got shape \(shapeString(t.shape))")
             }
-            return try (0..<n).map { k in
-                let row = Array(values[(k * width)..<((k + 1) * width)])
+            var out: [SpaceValue] = []
+            out.reserveCapacity(n)
+            for k in 0..<n {
                 switch space {
                 case .discrete:
-                    let x = row[0]
+                    let x = values[k]
                     guard x == x.rounded(), abs(x) < 1e15 else {
                         throw EngineError(op, "environment \(k + 1): invalid action \(x): expected \(space.rangeDescription(base: base))")
                     }
-                    return .discrete(Int(x) - base)
-                case .box: return .vector(row)
+                    out.append(.discrete(Int(x) - base))
+                case .box:
+                    out.append(.vector(Array(values[(k * width)..<((k + 1) * width)])))
                 case .multiDiscrete:
+                    let row = values[(k * width)..<((k + 1) * width)]
                     guard row.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e15 }) else {
                         throw EngineError(op, "environment \(k + 1): actions must be integers")
                     }
-                    return .multiDiscrete(row.map { Int($0) - base })
+                    out.append(.multiDiscrete(row.map { Int($0) - base }))
                 }
             }
+            return out
         }
         guard lua_type(L, i) == LUA_TTABLE else {
             throw EngineError(op, "expected \(n) actions as a table or a tensor; got \(lua.typeName(i))")

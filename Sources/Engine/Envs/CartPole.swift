@@ -100,7 +100,7 @@ public final class CartPole: Environment {
             thetaDot = thetaDot + tau * thetaacc
             theta = theta + tau * thetaDot
         }
-        state = [x, xDot, theta, thetaDot]
+        state[0] = x; state[1] = xDot; state[2] = theta; state[3] = thetaDot
         let terminated = x < -xThreshold || x > xThreshold || theta < -thetaThresholdRadians || theta > thetaThresholdRadians
         let reward: Double = suttonBartoReward ? (terminated ? -1 : 0) : 1
         return Step(observation, reward, terminated: terminated)

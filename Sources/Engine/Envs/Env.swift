@@ -25,10 +25,13 @@ public final class Env {
     private var ended: String?
     /// The generator behind `sampleAction` (and Lua's `action_space:sample()`).
     public let spaceRng: Generator
-    private let stepOp: String
+    /// `<id>.step`: the op named by step errors.
+    public let stepOp: String
 
     public init(_ base: any Environment, maxEpisodeSteps: Int?? = nil) {
         self.base = base
+        observationSpace = base.observationSpace
+        actionSpace = base.actionSpace
         self.maxEpisodeSteps = maxEpisodeSteps ?? base.maxEpisodeSteps
         spaceRng = Generator(seed: Generator.default.nextSeed())
         base.rng.manualSeed(Generator.default.nextSeed())
@@ -37,6 +40,8 @@ public final class Env {
 
     private init(copying other: Env, base: any Environment) {
         self.base = base
+        observationSpace = other.observationSpace
+        actionSpace = other.actionSpace
         maxEpisodeSteps = other.maxEpisodeSteps
         indexBase = other.indexBase
         elapsedSteps = other.elapsedSteps
@@ -49,8 +54,9 @@ public final class Env {
     }
 
     public var id: String { base.id }
-    public var observationSpace: Space { base.observationSpace }
-    public var actionSpace: Space { base.actionSpace }
+    /// The spaces, read once from `base` (an environment's spaces never change after construction).
+    public let observationSpace: Space
+    public let actionSpace: Space
 
     /// The seed of the action-space sampler after `reset(seed:)`: a splitmix64 step away from
     /// `seed`, so the two streams differ.
@@ -85,7 +91,7 @@ public final class Env {
             }
             throw EngineError(stepOp, "call reset() before step()")
         }
-        try base.actionSpace.validate(action, op: stepOp, base: indexBase)
+        try actionSpace.validate(action, op: stepOp, base: indexBase)
         if let legal = base.legalActions(), case .discrete(let a) = action, !legal.contains(a) {
             let list = legal.map { String($0 + indexBase) }.joined(separator: ", ")
             throw EngineError(stepOp, "illegal action \(a + indexBase): legal actions are {\(list)}")
@@ -103,10 +109,10 @@ public final class Env {
 
     /// A random action from the action space (uniform over legal moves for board games).
     public func sampleAction() -> SpaceValue {
-        if let legal = base.legalActions(), !legal.isEmpty, case .discrete = base.actionSpace {
+        if let legal = base.legalActions(), !legal.isEmpty, case .discrete = actionSpace {
             return .discrete(legal[spaceRng.integer(below: legal.count)])
         }
-        return base.actionSpace.sample(using: spaceRng)
+        return actionSpace.sample(using: spaceRng)
     }
 
     public func render() -> String { base.render() }

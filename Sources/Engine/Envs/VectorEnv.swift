@@ -40,7 +40,8 @@ public final class VectorEnv {
     }
 
     public var count: Int { envs.count }
-    public var id: String { envs.first?.id ?? "vector" }
+    public let id: String
+    private let stepOp: String
     public var observationSpace: Space { singleObservationSpace.batched(count) }
     public var actionSpace: Space { singleActionSpace.batched(count) }
 
@@ -56,6 +57,8 @@ public final class VectorEnv {
             throw EngineError("envs.vector", "all environments need the same spaces; \(e.id) has \(e.observationSpace) and \(e.actionSpace)")
         }
         self.envs = envs
+        id = first.id
+        stepOp = first.stepOp
         singleObservationSpace = first.observationSpace
         singleActionSpace = first.actionSpace
         spaceRng = Generator(seed: Generator.default.nextSeed())
@@ -87,14 +90,14 @@ public final class VectorEnv {
     /// Steps every copy with its action (all actions are checked before any copy moves).
     public func step(_ actions: [SpaceValue]) throws -> VectorStep {
         guard actions.count == count else {
-            throw EngineError(id + ".step", "expected \(count) actions (one per environment); got \(actions.count)")
+            throw EngineError(stepOp, "expected \(count) actions (one per environment); got \(actions.count)")
         }
         for (i, a) in actions.enumerated() {
             do {
-                try singleActionSpace.validate(a, op: id + ".step", base: indexBase)
+                try singleActionSpace.validate(a, op: stepOp, base: indexBase)
                 if let legal = envs[i].legalActions(), case .discrete(let m) = a, !legal.contains(m) {
                     let list = legal.map { String($0 + indexBase) }.joined(separator: ", ")
-                    throw EngineError(id + ".step", "illegal action \(m + indexBase): legal actions are {\(list)}")
+                    throw EngineError(stepOp, "illegal action \(m + indexBase): legal actions are {\(list)}")
                 }
             } catch let e as EngineError {
                 throw EngineError(e.op, "environment \(i + indexBase): \(e.detail)")

@@ -519,4 +519,35 @@ function envs.q_values(env, V, options)
   return torch.tensor(lua_q(env.P, values, gamma), {dtype = "float64"})
 end
 
+-- %% REPL help (`?envs.make`) -------------------------------------------------------------------
+
+local has_help, help = pcall(require, "lumen.help")
+if has_help and type(help) == "table" then
+  local entries = {
+    ["envs.make"] = "envs.make(name, options) -> env with reset/step/render, observation_space, action_space\n"
+      .. "  Ids: see envs.list(). Discrete actions and states count from 1.  envs.make(\"FrozenLake-v1\", {is_slippery = false})",
+    ["envs.list"] = "envs.list() -> ids, {id = summary}: the registered environments",
+    ["envs.vector"] = "envs.vector(name, n, options) -> n copies stepped together: batched obs (n x ...), rewards, "
+      .. "terminated, truncated (n); same-step auto-reset with info.final_observation; reset{seed = s} seeds copy i with s + i - 1",
+    ["envs.rollout"] = "envs.rollout(env, policy, {episodes =, seed =, max_steps =}) -> returns, lengths\n"
+      .. "  policy(obs, info, env) -> action; nil policy = random actions",
+    ["envs.register"] = "envs.register(name, factory) -> envs.make(name, options) calls factory(options) (Lua-defined envs)",
+    ["envs.Env"] = "envs.Env:extend(name) -> base class for Lua-defined environments (define init, reset, step)",
+    ["envs.value_iteration"] = "envs.value_iteration(env, {gamma = 0.99, tol = 1e-10}) -> V, policy (1-based actions), iterations",
+    ["envs.policy_iteration"] = "envs.policy_iteration(env, {gamma =}) -> V, policy, iterations",
+    ["envs.policy_evaluation"] = "envs.policy_evaluation(env, policy, {gamma =}) -> V for actions per state or an nS x nA probability tensor",
+    ["envs.q_values"] = "envs.q_values(env, V, {gamma =}) -> Q (nS x nA)",
+    ["envs.spaces.Discrete"] = "envs.spaces.Discrete(n, {seed =}) -> space of the integers 1..n with :sample(), :contains(x)",
+    ["envs.spaces.Box"] = "envs.spaces.Box(low, high, shape, {seed =}) -> space of float32 tensors within [low, high]",
+    ["envs.spaces.MultiDiscrete"] = "envs.spaces.MultiDiscrete(nvec, {seed =}) -> integer vectors with component i in 1..nvec[i]",
+    ["Env.reset"] = "env:reset{seed = n, options = {...}} -> obs, info (obs: tensor for Box spaces, integer 1..n for Discrete)",
+    ["Env.step"] = "env:step(action) -> obs, reward, terminated, truncated, info (Discrete actions 1..n; Box: number, table or tensor)",
+    ["Env.render"] = "env:render() -> text picture of the state",
+    ["Env.P"] = "env.P[s][a] -> {{prob, next_state, reward, terminated}, ...} for tabular envs (1-based)",
+    ["Env.clone"] = "env:clone() -> independent copy of the state (board games, classic control) for tree search",
+    ["Env.legal_actions"] = "env:legal_actions() -> legal actions now (1-based)",
+  }
+  for k, v in pairs(entries) do if help[k] == nil then help[k] = v end end
+end
+
 return envs
