@@ -176,7 +176,7 @@ final class EnvTests: XCTestCase {
         // Optimal V with γ = 0.9 and reward 1 on reaching G: 0.9^(d − 1) where d is the number of
         // steps of the shortest safe path to G; holes and the goal are worth 0.
         let lake = try FrozenLake(options: ["is_slippery": false])
-        let (v, policy, _) = lake.mdp.valueIteration(gamma: 0.9, tolerance: 1e-14)
+        let (v, policy, _) = try lake.mdp.valueIteration(gamma: 0.9, tolerance: 1e-14)
         let hand: [Double] = [
             0.59049, 0.6561, 0.729, 0.6561,
             0.6561, 0, 0.81, 0,
@@ -188,7 +188,7 @@ final class EnvTests: XCTestCase {
         XCTAssertTrue([1, 2].contains(policy[0]))
         XCTAssertEqual(policy[14], 2, "next to the goal: go right")
         // Policy iteration agrees.
-        let (v2, _, _) = lake.mdp.policyIteration(gamma: 0.9)
+        let (v2, _, _) = try lake.mdp.policyIteration(gamma: 0.9)
         for s in 0..<16 { XCTAssertEqual(v2[s], hand[s], accuracy: 1e-9) }
     }
 
@@ -229,7 +229,7 @@ final class EnvTests: XCTestCase {
         XCTAssertEqual(big.observationSpace, .discrete(64))
         XCTAssertEqual(big.maxEpisodeSteps, 200)
         let custom = try FrozenLake(options: ["desc": ["SH", "FG"], "is_slippery": false])
-        let (v, _, _) = custom.mdp.valueIteration(gamma: 0.5)
+        let (v, _, _) = try custom.mdp.valueIteration(gamma: 0.5)
         XCTAssertEqual(v, [0.5, 0, 1, 0])
         assertEngineError("FrozenLake-v1", "cells are S") { _ = try FrozenLake(options: ["desc": ["SX", "FG"]]) }
         assertEngineError("FrozenLake-v1", "unknown option slippery") { _ = try EnvRegistry.make("FrozenLake-v1", options: ["slippery": false]) }
@@ -257,7 +257,7 @@ final class EnvTests: XCTestCase {
         XCTAssertEqual(obs, .discrete(36))
         // Optimal values with γ = 1: the start is worth −13.
         guard let cliff = env.base as? CliffWalking else { return XCTFail("not CliffWalking") }
-        let (v, _, _) = cliff.mdp.valueIteration(gamma: 1)
+        let (v, _, _) = try cliff.mdp.valueIteration(gamma: 1)
         XCTAssertEqual(v[36], -13, accuracy: 1e-9)
     }
 
@@ -267,7 +267,7 @@ final class EnvTests: XCTestCase {
         // AIMA fig. 17.3 (γ = 1, R = −0.04): utilities of the 4x3 world. Here rewards come on
         // entering a state, so V(s) = U(s) + 0.04 for non-terminal states.
         let world = try GridWorld()
-        let (v, _, _) = world.mdp.valueIteration(gamma: 1, tolerance: 1e-12)
+        let (v, _, _) = try world.mdp.valueIteration(gamma: 1, tolerance: 1e-12)
         let aima: [(Int, Double)] = [(0, 0.812), (1, 0.868), (2, 0.918), (4, 0.762), (6, 0.660),
                                      (8, 0.705), (9, 0.655), (10, 0.611), (11, 0.388)]
         for (s, u) in aima { XCTAssertEqual(v[s] - 0.04, u, accuracy: 1.5e-3, "state \(s)") }

@@ -242,7 +242,7 @@ enum EnvsBindings {
             let op = "envs.value_iteration"
             let e = try EnvObjects.env(lua, 1, op)
             let mdp = try tabular(e, op).mdp
-            let (v, policy, iterations) = mdp.valueIteration(gamma: try gamma(lua, 2, op), tolerance: try tolerance(lua, 3, op))
+            let (v, policy, iterations) = try mdp.valueIteration(gamma: try gamma(lua, 2, op), tolerance: try tolerance(lua, 3, op))
             lua.push(try Tensor(v, shape: [v.count], dtype: .float64))
             lua.push(try Tensor(policy.map { Double($0 + EnvConvert.base) }, shape: [policy.count], dtype: .int64))
             lua.push(iterations)
@@ -252,7 +252,7 @@ enum EnvsBindings {
             let op = "envs.policy_iteration"
             let e = try EnvObjects.env(lua, 1, op)
             let mdp = try tabular(e, op).mdp
-            let (v, policy, iterations) = mdp.policyIteration(gamma: try gamma(lua, 2, op), tolerance: try tolerance(lua, 3, op))
+            let (v, policy, iterations) = try mdp.policyIteration(gamma: try gamma(lua, 2, op), tolerance: try tolerance(lua, 3, op))
             lua.push(try Tensor(v, shape: [v.count], dtype: .float64))
             lua.push(try Tensor(policy.map { Double($0 + EnvConvert.base) }, shape: [policy.count], dtype: .int64))
             lua.push(iterations)
@@ -277,16 +277,16 @@ enum EnvsBindings {
                 guard values.count == nS * nA else {
                     throw EngineError(op, "policy: expected \(nS)x\(nA) probabilities; got \(values.count) values")
                 }
-                v = mdp.policyEvaluation((0..<nS).map { s in Array(values[(s * nA)..<((s + 1) * nA)]) }, gamma: gammaValue, tolerance: tol)
+                v = try mdp.policyEvaluation((0..<nS).map { s in Array(values[(s * nA)..<((s + 1) * nA)]) }, gamma: gammaValue, tolerance: tol)
             } else {
                 guard values.count == nS else { throw EngineError(op, "policy: expected \(nS) actions (one per state); got \(values.count)") }
                 let actions = try values.enumerated().map { s, a -> Int in
-                    guard a == a.rounded(), Int(a) >= 1, Int(a) <= nA else {
+                    guard a == a.rounded(), a >= 1, a <= Double(nA) else {
                         throw EngineError(op, "policy: state \(s + 1) has action \(a); expected an integer in 1..\(nA)")
                     }
                     return Int(a) - EnvConvert.base
                 }
-                v = mdp.policyEvaluation(actions: actions, gamma: gammaValue, tolerance: tol)
+                v = try mdp.policyEvaluation(actions: actions, gamma: gammaValue, tolerance: tol)
             }
             lua.push(try Tensor(v, shape: [v.count], dtype: .float64))
             return 1

@@ -190,7 +190,7 @@ enum EnvConvert {
         let L = lua.L
         var out: [Double] = []
         func walk(_ t: Int32, _ depth: Int) throws {
-            guard depth < 16 else { throw EngineError(op, "\(what): table nested too deeply") }
+            guard depth < 16, lua_checkstack(L, 4) != 0 else { throw EngineError(op, "\(what): table nested too deeply") }
             let n = lua_rawlen(L, t)
             if n == 0 { return }
             for k in 1...n {
@@ -284,7 +284,7 @@ enum EnvConvert {
 
     static func optionValue(_ lua: Lua, _ i: Int32, _ op: String, depth: Int) throws -> OptionValue {
         let L = lua.L
-        guard depth < 16 else { throw EngineError(op, "options nested too deeply") }
+        guard depth < 16, lua_checkstack(L, 4) != 0 else { throw EngineError(op, "options nested too deeply") }
         switch lua_type(L, i) {
         case LUA_TNUMBER: return .number(lua_tonumberx(L, i, nil))
         case LUA_TBOOLEAN: return .bool(lua_toboolean(L, i) != 0)
@@ -426,8 +426,14 @@ enum EnvConvert {
             return .multiDiscrete(nvec)
         case "Box":
             let shape = try options.ints("shape", op) ?? []
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) <= 1 << 24 else { throw EngineError(op, "Box shape must be non-negative and modest; got \(shape)") }
-            let n = shape.reduce(1, *)
+            var n = 1
+            for d in shape {
+                let (m, overflow) = n.multipliedReportingOverflow(by: d)
+                guard d >= 0, !overflow, m <= 1 << 24 else {
+                    throw EngineError(op, "Box shape must have non-negative sizes and at most 2^24 elements; got \(shape)")
+                }
+                n = m
+            }
             func bounds(_ name: String, _ fallback: Double) throws -> [Double] {
                 if let x = options[name], case .number(let v) = x { return Array(repeating: v, count: n) }
                 if let list = try doublesAllowingInfinity(options[name], name, op) {

@@ -16,7 +16,8 @@ public struct EnvEntry: Sendable {
 ///     let env = try EnvRegistry.make("FrozenLake-v1", options: ["is_slippery": false])
 ///
 /// Every environment also takes the make option `max_episode_steps` (a number, or 0 for no
-/// limit) overriding its time limit.
+/// limit) overriding its time limit, and accepts (and ignores) Gymnasium's `render_mode`:
+/// `render()` always returns text.
 public enum EnvRegistry {
     public static let entries: [EnvEntry] = [
         EnvEntry("CartPole-v1", "balance a pole on a cart (Discrete(2); Box(4))") { try CartPole(options: $0) },
@@ -65,6 +66,11 @@ public enum EnvRegistry {
             throw EngineError("envs.make", "no environment named \"\(id)\"\(hint); known: \(ids.joined(separator: ", "))")
         }
         var opts = options
+        // Gymnasium's render_mode: every environment renders text, so any mode is accepted.
+        if let mode = opts["render_mode"] {
+            guard case .string = mode else { throw EngineError(id, "option render_mode: expected a string such as \"ansi\"") }
+            opts["render_mode"] = nil
+        }
         var limit: Int?? = nil
         if opts["max_episode_steps"] != nil {
             let steps = try opts.int("max_episode_steps", id, in: 0...Int.max) ?? 0

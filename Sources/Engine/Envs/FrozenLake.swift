@@ -47,6 +47,9 @@ public final class FrozenLake: TabularEnvironment {
         guard let width = rows.first?.count, width > 0, rows.allSatisfy({ $0.count == width }) else {
             throw EngineError(id, "option desc: expected equally long non-empty rows of S, F, H, G")
         }
+        guard rows.count * width <= 100_000 else {
+            throw EngineError(id, "option desc: at most 100000 cells; got \(rows.count)x\(width)")
+        }
         let grid = rows.map(Array.init)
         for (r, row) in grid.enumerated() {
             if let bad = row.first(where: { !"SFHG".contains($0) }) {

@@ -74,7 +74,9 @@ public final class GridWorld: TabularEnvironment {
             walls = [1 * 4 + 1]
             if options["goals"] == nil && options["pits"] == nil { terminals = [3: goalReward, 1 * 4 + 3: pitReward] }
         }
-        guard rows * cols >= 1 else { throw EngineError(id, "the grid needs at least one cell") }
+        guard rows * cols >= 1, rows * cols <= 100_000 else {
+            throw EngineError(id, "the grid needs 1 to 100000 cells; got \(rows)x\(cols)")
+        }
         if let s = try options.position("start", id, rows: rows, cols: cols) { start = s }
         if let list = try options.positions("walls", id, rows: rows, cols: cols) {
             walls = Set(list.map { $0.row * cols + $0.col })

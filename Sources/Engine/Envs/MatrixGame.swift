@@ -44,6 +44,9 @@ public final class MatrixGame: Environment {
             default: payoff = MatrixGame.climbing()
             }
         }
+        guard payoff.count <= 1000, let width = payoff.first?.count, width >= 1, width <= 1000 else {
+            throw EngineError(id, "option payoff: expected 1 to 1000 rows of 1 to 1000 payoffs")
+        }
         rounds = try options.int("rounds", id, in: 1...1_000_000) ?? 10
     }
 

@@ -16,9 +16,9 @@ public enum SpaceValue: Equatable, Sendable {
     /// The value as written in messages, with discrete values shifted by `base` (1 for Lua).
     public func describe(base: Int = 0) -> String {
         switch self {
-        case .discrete(let i): return "\(i + base)"
+        case .discrete(let i): return "\(i &+ base)"
         case .vector(let v): return "{" + v.map { formatNumber($0) }.joined(separator: ", ") + "}"
-        case .multiDiscrete(let v): return "{" + v.map { "\($0 + base)" }.joined(separator: ", ") + "}"
+        case .multiDiscrete(let v): return "{" + v.map { "\($0 &+ base)" }.joined(separator: ", ") + "}"
         }
     }
 

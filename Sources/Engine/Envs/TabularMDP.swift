@@ -4,7 +4,7 @@
 /// Backups treat a terminated outcome as having no future: `Q(s,a) = Σ p·(r + γ·V(s')·(1 − done))`.
 ///
 ///     let lake = try FrozenLake(options: ["is_slippery": false])
-///     let (v, policy, _) = lake.mdp.valueIteration(gamma: 0.9)
+///     let (v, policy, _) = try lake.mdp.valueIteration(gamma: 0.9)
 public struct TabularMDP: Sendable {
     public let transitions: [[[Transition]]]
 
@@ -23,12 +23,14 @@ public struct TabularMDP: Sendable {
     }
 
     /// Synchronous value iteration until the largest change is below `tolerance`.
-    public func valueIteration(gamma: Double, tolerance: Double = 1e-10, maxIterations: Int = 100_000)
+    /// Long solves stop with `[value_iteration] interrupted` on Ctrl-C.
+    public func valueIteration(gamma: Double, tolerance: Double = 1e-10, maxIterations: Int = 100_000) throws
         -> (values: [Double], policy: [Int], iterations: Int) {
         var v = [Double](repeating: 0, count: stateCount)
         var iterations = 0
         while iterations < maxIterations {
             iterations += 1
+            try Interrupt.check("value_iteration")
             let q = qValues(v, gamma: gamma)
             var delta = 0.0
             var next = v
@@ -54,9 +56,10 @@ public struct TabularMDP: Sendable {
 
     /// Iterative evaluation of a stochastic policy `policy[s][a]` (probabilities).
     public func policyEvaluation(_ policy: [[Double]], gamma: Double, tolerance: Double = 1e-10,
-                                 maxIterations: Int = 100_000) -> [Double] {
+                                 maxIterations: Int = 100_000) throws -> [Double] {
         var v = [Double](repeating: 0, count: stateCount)
         for _ in 0..<maxIterations {
+            try Interrupt.check("policy_evaluation")
             let q = qValues(v, gamma: gamma)
             var delta = 0.0
             for s in 0..<stateCount {
@@ -71,21 +74,21 @@ public struct TabularMDP: Sendable {
     }
 
     /// Evaluation of a deterministic policy (one action per state).
-    public func policyEvaluation(actions: [Int], gamma: Double, tolerance: Double = 1e-10) -> [Double] {
+    public func policyEvaluation(actions: [Int], gamma: Double, tolerance: Double = 1e-10) throws -> [Double] {
         let n = actionCount
         let policy = actions.map { a in (0..<n).map { $0 == a ? 1.0 : 0.0 } }
-        return policyEvaluation(policy, gamma: gamma, tolerance: tolerance)
+        return try policyEvaluation(policy, gamma: gamma, tolerance: tolerance)
     }
 
     /// Policy iteration from the all-zeros policy until the policy is stable.
-    public func policyIteration(gamma: Double, tolerance: Double = 1e-10, maxIterations: Int = 1000)
+    public func policyIteration(gamma: Double, tolerance: Double = 1e-10, maxIterations: Int = 1000) throws
         -> (values: [Double], policy: [Int], iterations: Int) {
         var policy = [Int](repeating: 0, count: stateCount)
         var v = [Double](repeating: 0, count: stateCount)
         var iterations = 0
         while iterations < maxIterations {
             iterations += 1
-            v = policyEvaluation(actions: policy, gamma: gamma, tolerance: tolerance)
+            v = try policyEvaluation(actions: policy, gamma: gamma, tolerance: tolerance)
             let q = qValues(v, gamma: gamma)
             var stable = true
             for s in 0..<stateCount {

@@ -395,9 +395,21 @@ function envs.vector(name, n, options)
       single_observation_space = wrap_space(single_obs), single_action_space = wrap_space(single_action)}, Vector)
   end
   local factory = name
-  if type(name) == "string" then factory = function() return envs.make(name, options) end end
+  if type(name) == "string" then
+    factory = function() return envs.make(name, options) end
+  elseif type(name) == "table" then
+    local mt = getmetatable(name)
+    if mt and mt.__call then
+      -- A class (e.g. an envs.Env subclass): each copy is Class(options).
+      factory = function() return name(options) end
+    elseif type(name.reset) == "function" and type(name.step) == "function" and n == 1 then
+      factory = function() return name end
+    else
+      error("[envs.vector] argument 1: an environment instance cannot be copied; pass its class or a function returning a new one", 2)
+    end
+  end
   if type(factory) ~= "function" then
-    error("[envs.vector] argument 1: expected an environment name or a function returning an environment; got " .. type(name), 2)
+    error("[envs.vector] argument 1: expected an environment name, class or a function returning an environment; got " .. type(name), 2)
   end
   local list = {}
   for i = 1, n do list[i] = factory(options) end
