@@ -34,6 +34,7 @@ bench: deps
 	.build/release/EngineBench
 	-python3 bench/numpy_ref.py
 	.build/release/lumen bench/lua/ops.lua
+	.build/release/lumen bench/lua/cartpole.lua
 	python3 bench/startup.py .build/release/lumen
 
 clean:

@@ -45,7 +45,8 @@ enum BindingTable {
     static let entries: [BindingEntry] =
         TensorUserdata.bindings + TensorIndexing.bindings + TorchCreation.bindings + TorchMath.bindings
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
-        + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + [ObjectUserdata.gc]
+        + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings
+        + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).
     static let objectGCIndex = entries.count - 1
