@@ -1,0 +1,134 @@
+/// The three products every (transposed) convolution is made of, per batch item and group, as
+/// im2col + gemm. With `geo` describing the image side (Cg channels per group, H×W) and the
+/// column side (L = oh·ow positions), and a weight of shape (G·og, Cg·kh·kw):
+///
+/// - `forward`:        out[n,g]  (og, L)     = W[g] · im2col(image[n,g])
+/// - `backwardData`:   image[n,g] (Cg,H,W)  += col2im(W[g]ᵀ · grad[n,g])
+/// - `backwardWeight`: gW[g]     (og, Cg·kk) = Σₙ grad[n,g] · im2col(image[n,g])ᵀ
+///
+/// A convolution's forward is `forward`, its backward `backwardData` and `backwardWeight`; a
+/// transposed convolution swaps the roles. Operands are dense tensors of one float dtype. Work
+/// is split over batch items (each task writes its own items); the weight gradient sums
+/// per-chunk partials in chunk order, so results are deterministic.
+enum ConvKernels {
+    /// True when the columns are the image itself (1x1 kernel, stride 1, no padding).
+    static func isPointwise(_ geo: ConvGeometry) -> Bool {
+        geo.kh == 1 && geo.kw == 1 && geo.sh == 1 && geo.sw == 1 && geo.ph == 0 && geo.pw == 0
+            && geo.oh == geo.height && geo.ow == geo.width
+    }
+
+    /// Number of weight-gradient partials: fixed by the batch size, not by timing.
+    static func chunkCount(_ n: Int) -> Int { Swift.max(1, Swift.min(Parallel.workers, n)) }
+
+    /// out (N, G·og, oh, ow) = per-group W · im2col(image), plus `bias` (G·og) when given.
+    static func forward(image: Tensor, weight: Tensor, bias: Tensor?, into out: Tensor,
+                        batch n: Int, groups: Int, og: Int, geo: ConvGeometry, op: String) throws {
+        func run<T: FloatElement>(_: T.Type) throws {
+            let px = image.pointer(T.self), pw = weight.pointer(T.self), py = out.pointer(T.self)
+            let pb = bias?.pointer(T.self)
+            let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
+            try Functional.forItems(n, work: n * groups * og * rows * L, op: op) { items in
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
+                defer { cols.deallocate() }
+                for b in items where !Interrupt.isRequested {
+                    for g in 0..<groups {
+                        let xg = px + (b * groups + g) * geo.imageSize
+                        let yg = py + (b * groups + g) * og * L
+                        if !direct { geo.im2col(xg, cols) }
+                        if let pb {
+                            for o in 0..<og { (yg + o * L).update(repeating: pb[g * og + o], count: L) }
+                        }
+                        Blas.gemm(false, false, og, L, rows, T(1), pw + g * og * rows, rows,
+                                  direct ? xg : cols, L, pb == nil ? T(0) : T(1), yg, L)
+                    }
+                }
+            }
+        }
+        if out.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
+    }
+
+    /// image (N, G·Cg, H, W), zero-filled by the caller, += col2im(W[g]ᵀ · grad[n,g]).
+    static func backwardData(grad: Tensor, weight: Tensor, into image: Tensor,
+                             batch n: Int, groups: Int, og: Int, geo: ConvGeometry, op: String) throws {
+        func run<T: FloatElement>(_: T.Type) throws {
+            let pg = grad.pointer(T.self), pw = weight.pointer(T.self), px = image.pointer(T.self)
+            let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
+            try Functional.forItems(n, work: n * groups * og * rows * L, op: op) { items in
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
+                defer { cols.deallocate() }
+                for b in items where !Interrupt.isRequested {
+                    for g in 0..<groups {
+                        let xg = px + (b * groups + g) * geo.imageSize
+                        let gg = pg + (b * groups + g) * og * L
+                        Blas.gemm(true, false, rows, L, og, T(1), pw + g * og * rows, rows, gg, L,
+                                  T(0), direct ? xg : cols, L)
+                        if !direct { geo.col2im(cols, xg) }
+                    }
+                }
+            }
+        }
+        if image.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
+    }
+
+    /// gW (G·og, Cg·kh·kw) = Σₙ grad[n,g] · im2col(image[n,g])ᵀ, summed over the batch in a
+    /// fixed order.
+    static func backwardWeight(image: Tensor, grad: Tensor, into gw: Tensor,
+                               batch n: Int, groups: Int, og: Int, geo: ConvGeometry, op: String) throws {
+        func run<T: FloatElement>(_: T.Type) throws {
+            let px = image.pointer(T.self), pg = grad.pointer(T.self), pw = gw.pointer(T.self)
+            let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
+            let size = groups * og * rows
+            let chunks = chunkCount(n)
+            // Chunk 0 accumulates straight into gw; the others into partials added after.
+            let partials = UnsafeMutablePointer<T>.allocate(capacity: (chunks - 1) * size)
+            partials.initialize(repeating: 0, count: (chunks - 1) * size)
+            defer { partials.deallocate() }
+            func chunk(_ c: Int) {
+                let target = c == 0 ? pw : partials + (c - 1) * size
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
+                defer { cols.deallocate() }
+                for b in (n * c / chunks)..<(n * (c + 1) / chunks) where !Interrupt.isRequested {
+                    for g in 0..<groups {
+                        let xg = px + (b * groups + g) * geo.imageSize
+                        let gg = pg + (b * groups + g) * og * L
+                        if !direct { geo.im2col(xg, cols) }
+                        Blas.gemm(false, true, og, rows, L, T(1), gg, L, direct ? xg : cols, L,
+                                  T(1), target + g * og * rows, rows)
+                    }
+                }
+            }
+            if chunks > 1 && n * groups * og * rows * L >= Parallel.elementwiseThreshold {
+                Parallel.forEach(count: chunks, chunk)
+            } else {
+                for c in 0..<chunks { chunk(c) }
+            }
+            try Interrupt.check(op)
+            for c in 1..<Swift.max(chunks, 1) {
+                let p = partials + (c - 1) * size
+                for i in 0..<size { pw[i] += p[i] }
+            }
+        }
+        if gw.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
+    }
+
+    /// Per-channel sums of a dense (N, C, S) tensor: the bias gradient. Accumulates in Double,
+    /// items in order.
+    static func channelSums(_ t: Tensor, batch n: Int, channels: Int, spatial: Int) throws -> Tensor {
+        let out = try Tensor(shape: [channels], dtype: t.dtype, zeroed: false, op: "sum")
+        func run<T: FloatElement>(_: T.Type) {
+            let p = t.pointer(T.self), po = out.pointer(T.self)
+            for c in 0..<channels {
+                var total = 0.0
+                for b in 0..<n {
+                    let row = p + (b * channels + c) * spatial
+                    var s = T(0)
+                    for i in 0..<spatial { s += row[i] }
+                    total += Double(s)
+                }
+                po[c] = T(total)
+            }
+        }
+        if t.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        return out
+    }
+}

@@ -1,0 +1,94 @@
+import CBLAS
+
+/// The vision and normalization kernels, as PyTorch's `torch.nn.functional`: convolution,
+/// transposed convolution, pooling, normalization, resizing, padding and `unfold`/`fold`.
+///
+/// Every function takes PyTorch's arguments with 0-based dims, runs on float32 or float64
+/// tensors of any layout, validates its arguments (throwing `EngineError` naming the function),
+/// and records its fused backward beside its forward. Pairs are `(height, width)`.
+///
+///     let y = try Functional.conv2d(x, w, bias: b, padding: (1, 1))   // (N,C,H,W) -> (N,O,H,W)
+///     let (p, idx) = try Functional.maxPool2d(y.relu(), kernel: (2, 2))
+public enum Functional {}
+
+/// Argument checks shared by the layer kernels.
+extension Functional {
+    /// `t` as a dense float tensor (self when already contiguous), no graph recording.
+    static func dense(_ t: Tensor) throws -> Tensor {
+        t.isContiguous ? t : try t.castCopy(to: t.dtype)
+    }
+
+    /// Throws unless `t` is float32 or float64.
+    static func requireFloat(_ t: Tensor, _ name: String, op: String) throws {
+        guard t.dtype.isFloatingPoint else {
+            throw EngineError(op, "expected a floating point \(name); got \(t.dtype) of shape \(shapeString(t.shape))")
+        }
+    }
+
+    /// Throws unless the optional parameter `t` has `input`'s dtype and the given shape.
+    static func requireParameter(_ t: Tensor?, _ name: String, shape: [Int], like input: Tensor, op: String,
+                                 context: String = "") throws {
+        guard let t else { return }
+        guard t.shape == shape else {
+            throw EngineError(op, "expected \(name) of shape \(shapeString(shape))\(context); got \(shapeString(t.shape))")
+        }
+        guard t.dtype == input.dtype else {
+            throw EngineError(op, "expected \(name) of dtype \(input.dtype) like the input; got \(t.dtype)")
+        }
+    }
+
+    /// Throws unless every entry of `pair` is at least `minimum`.
+    static func requirePair(_ pair: (Int, Int), _ name: String, atLeast minimum: Int, op: String) throws {
+        guard pair.0 >= minimum && pair.1 >= minimum else {
+            let kind = minimum == 1 ? "positive" : "non-negative"
+            throw EngineError(op, "\(name) must be \(kind); got \(pairString(pair))")
+        }
+    }
+
+    static func pairString(_ p: (Int, Int)) -> String { "(\(p.0),\(p.1))" }
+
+    /// A (C,H,W) input seen as (1,C,H,W) (recorded, so gradients flow), and whether it was.
+    static func batched(_ input: Tensor, op: String, what: String = "(N,C,H,W) or (C,H,W)") throws -> (Tensor, Bool) {
+        switch input.rank {
+        case 4: return (input, false)
+        case 3: return (try input.unsqueeze(0), true)
+        default: throw EngineError(op, "expected input \(what); got shape \(shapeString(input.shape))")
+        }
+    }
+
+    /// Runs `body(range)` over `0..<count` items (batch items, planes, channels), split over
+    /// both cores when `work` (a rough operation count) is large. Workers stop early on Ctrl-C;
+    /// the interrupt is then thrown here.
+    static func forItems(_ count: Int, work: Int, op: String, _ body: (Range<Int>) -> Void) throws {
+        if count >= 2 && work >= Parallel.elementwiseThreshold {
+            Parallel.forRanges(count: count, body)
+        } else {
+            body(0..<count)
+        }
+        try Interrupt.check(op)
+    }
+}
+
+/// Direct BLAS calls on raw pointers (row-major), generic over the float element type.
+enum Blas {
+    /// C(m×n) = alpha·op(A)(m×k)·op(B)(k×n) + beta·C.
+    @inline(__always)
+    static func gemm<T: FloatElement>(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                                      _ alpha: T, _ a: UnsafePointer<T>, _ lda: Int,
+                                      _ b: UnsafePointer<T>, _ ldb: Int,
+                                      _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
+        if m == 0 || n == 0 { return }
+        let opA = transA ? CblasTrans : CblasNoTrans, opB = transB ? CblasTrans : CblasNoTrans
+        if T.self == Float.self {
+            cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), Float(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(lda),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb), Float(beta),
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(ldc))
+        } else {
+            cblas_dgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), Double(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb), Double(beta),
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
+        }
+    }
+}
