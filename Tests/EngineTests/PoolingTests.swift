@@ -99,6 +99,42 @@ final class PoolingTests: XCTestCase {
         }
     }
 
+    func testMaxPoolWideRowsFloat32() throws {
+        // Rows of 8+ outputs take the SIMD path for float32; float64 the scalar one.
+        for (k, (shape, kernel, stride, padding, dilation, ceil)) in [
+            ([2, 2, 9, 40], (2, 2), (2, 2), (0, 0), (1, 1), false),
+            ([1, 2, 7, 37], (3, 3), (1, 1), (1, 1), (1, 1), false),
+            ([1, 1, 8, 45], (3, 2), (2, 3), (1, 1), (2, 2), true),
+            ([1, 1, 5, 50], (2, 5), (1, 2), (0, 2), (1, 3), true),
+        ].enumerated() {
+            let x = try distinctLeaf(shape, seed: UInt64(k + 20)).detach()
+            let (v, i) = try Functional.maxPool2d(x.to(.float32), kernel: kernel, stride: stride, padding: padding,
+                                                  dilation: dilation, ceilMode: ceil)
+            let ref = try naiveMaxPool(x, kernel: kernel, stride: stride, padding: padding, dilation: dilation,
+                                       oh: v.shape[2], ow: v.shape[3])
+            try assertClose(v, ref.0, rtol: 1e-6)
+            try assertClose(i, ref.1)
+            let (v64, i64) = try Functional.maxPool2d(x, kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceil)
+            try assertClose(v64, ref.0)
+            try assertClose(i64, ref.1)
+        }
+        // -inf everywhere: the index is the window's first in-bounds element. NaN: the last NaN.
+        for dtype in [DType.float32, .float64] {
+            let inf = try Tensor.full([1, 1, 2, 20], -.infinity, dtype: dtype)
+            let (v, i) = try Functional.maxPool2d(inf, kernel: (2, 2), padding: (1, 1))
+            XCTAssertEqual(try v.toDoubles(), [Double](repeating: -.infinity, count: 22))
+            XCTAssertEqual(try i.toInts(), [0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 20, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39])
+            var values = (0..<40).map(Double.init)
+            values[2] = .nan; values[23] = .nan; values[22] = .nan
+            let (nv, ni) = try Functional.maxPool2d(Tensor(values, shape: [1, 1, 2, 20], dtype: dtype), kernel: (2, 2))
+            let nvs = try nv.toDoubles(), nis = try ni.toInts()
+            XCTAssertTrue(nvs[1].isNaN)
+            XCTAssertEqual(nis[1], 23)   // window columns 2-3 over both rows: NaNs at 2, 22, 23; last wins
+            XCTAssertEqual(nis[0], 21)
+            XCTAssertEqual(nvs[0], 21)
+        }
+    }
+
     func testMaxPoolOverlappingWindowsAccumulate() throws {
         // Stride 1: the global max wins four windows, so its gradient is 4.
         let x = try Tensor([0, 1, 2, 3, 9, 4, 5, 6, 7], shape: [1, 1, 3, 3]); try x.setRequiresGrad()

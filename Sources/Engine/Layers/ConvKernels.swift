@@ -27,7 +27,7 @@ enum ConvKernels {
             let px = image.pointer(T.self), pw = weight.pointer(T.self), py = out.pointer(T.self)
             let pb = bias?.pointer(T.self)
             let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
-            try Functional.forItems(n, work: n * groups * og * rows * L, op: op) { items in
+            try Functional.forItems(n, work: n * groups * og * rows * L, op: op, blas: true) { items in
                 let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
                 defer { cols.deallocate() }
                 for b in items where !Interrupt.isRequested {
@@ -53,7 +53,7 @@ enum ConvKernels {
         func run<T: FloatElement>(_: T.Type) throws {
             let pg = grad.pointer(T.self), pw = weight.pointer(T.self), px = image.pointer(T.self)
             let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
-            try Functional.forItems(n, work: n * groups * og * rows * L, op: op) { items in
+            try Functional.forItems(n, work: n * groups * og * rows * L, op: op, blas: true) { items in
                 let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
                 defer { cols.deallocate() }
                 for b in items where !Interrupt.isRequested {
@@ -98,7 +98,7 @@ enum ConvKernels {
                 }
             }
             if chunks > 1 && n * groups * og * rows * L >= Parallel.elementwiseThreshold {
-                Parallel.forEach(count: chunks, chunk)
+                Blas.singleThreaded { Parallel.forEach(count: chunks, chunk) }
             } else {
                 for c in 0..<chunks { chunk(c) }
             }

@@ -41,13 +41,14 @@ struct ConvGeometry {
                         let iy = oy * sh - ph + i * dh
                         let dst = row + oy * ow
                         if iy < 0 || iy >= height {
-                            dst.update(repeating: 0, count: ow)
+                            for ox in 0..<ow { dst[ox] = 0 }
                             continue
                         }
                         let src = plane + iy * width + xOff
                         for ox in 0..<lo { dst[ox] = 0 }
                         if sw == 1 {
-                            (dst + lo).update(from: src + lo, count: hi - lo)
+                            // Rows are short (the output width): a plain loop beats memcpy calls.
+                            for ox in lo..<hi { dst[ox] = src[ox] }
                         } else {
                             for ox in lo..<hi { dst[ox] = src[ox * sw] }
                         }

@@ -22,15 +22,22 @@ extension Functional {
         let out = try Tensor(shape: outShape, dtype: x.dtype, zeroed: false, op: op)
         let indices = try Tensor(shape: outShape, dtype: .int64, zeroed: false, op: op)
         let planes = x4.shape[0] * x4.shape[1]
-        func run<T: FloatElement>(_: T.Type) throws {
+        func run<T: FloatElement>(_: T.Type, _ plane: (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<Int64>,
+                                                       UnsafeMutablePointer<Float>) -> Void) throws {
             let px = x.pointer(T.self), po = out.pointer(T.self), pi = indices.pointer(Int64.self)
             try forItems(planes, work: planes * geo.positions * geo.kh * geo.kw, op: op) { range in
+                let taps = UnsafeMutablePointer<Float>.allocate(capacity: geo.ow)
+                defer { taps.deallocate() }
                 for p in range where !Interrupt.isRequested {
-                    PoolKernels.maxPlane(geo, px + p * geo.height * geo.width, po + p * geo.positions, pi + p * geo.positions)
+                    plane(px + p * geo.height * geo.width, po + p * geo.positions, pi + p * geo.positions, taps)
                 }
             }
         }
-        if x.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
+        if x.dtype == .float32 {
+            try run(Float.self) { PoolKernels.maxPlane(geo, $0, $1, $2, taps: $3) }
+        } else {
+            try run(Double.self) { x, o, i, _ in PoolKernels.maxPlaneScalar(geo, x, o, i) }
+        }
         if Tensor.needsGrad(x4) {
             let saved = indices.detach(), inShape = x4.shape
             out.recording(op, [x4]) { g in
@@ -155,38 +162,88 @@ extension Functional {
 
 /// Per-plane pooling loops. Planes are dense (H, W); outputs dense (oh, ow).
 enum PoolKernels {
-    /// Max of each (dilated) window, with the flat input index of the winner (the first of
-    /// equal maxima; NaN wins, the last NaN's index is kept, as PyTorch).
+    /// Max of each (dilated) window, with the flat input index of the winner: the first
+    /// maximum in row-major window order, the window's first in-bounds element seeding it; NaN
+    /// wins and the last NaN's index is kept (PyTorch's rule). Taps are the outer loops and
+    /// output columns the inner one, eight at a time with SIMD selects: with random data a
+    /// per-element branch mispredicts about once per output, which cost 3x.
     @inline(__always)
-    static func maxPlane<T: FloatElement>(_ g: ConvGeometry, _ x: UnsafeMutablePointer<T>,
-                                          _ out: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) {
+    static func maxPlane(_ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                         _ idx: UnsafeMutablePointer<Int64>, taps: UnsafeMutablePointer<Float>) {
+        // Tap numbers are kept as floats: Swift lowers float SIMD compares to single
+        // instructions but integer ones lane by lane.
+        typealias T = Float
+        typealias Tap = Float
+        let width = g.width, sw = g.sw, ow = g.ow
         for oy in 0..<g.oh {
-            var y0 = oy * g.sh - g.ph
-            let y1 = Swift.min(y0 + (g.kh - 1) * g.dh + 1, g.height)
-            while y0 < 0 { y0 += g.dh }
-            for ox in 0..<g.ow {
-                var x0 = ox * g.sw - g.pw
-                let x1 = Swift.min(x0 + (g.kw - 1) * g.dw + 1, g.width)
-                while x0 < 0 { x0 += g.dw }
-                var best = -T.infinity, at = y0 * g.width + x0
-                var y = y0
-                while y < y1 {
-                    let row = x + y * g.width
-                    var xx = x0
-                    while xx < x1 {
-                        let v = row[xx]
-                        if v > best || v.isNaN {
-                            best = v
-                            at = y * g.width + xx
-                        }
-                        xx += g.dw
+            let best = out + oy * ow
+            best.update(repeating: -T.infinity, count: ow)
+            taps.update(repeating: -1, count: ow)
+            for i in 0..<g.kh {
+                let iy = oy * g.sh - g.ph + i * g.dh
+                if iy < 0 || iy >= g.height { continue }
+                let row = x + iy * width
+                for j in 0..<g.kw {
+                    let xOff = j * g.dw - g.pw
+                    let lo = Swift.min(ow, xOff >= 0 ? 0 : (-xOff + sw - 1) / sw)
+                    let hi = Swift.max(lo, Swift.min(ow, width - xOff <= 0 ? 0 : (width - xOff - 1) / sw + 1))
+                    let tap = Tap(i * g.kw + j)
+                    let tapVector = SIMD8<Tap>(repeating: tap)
+                    var ox = lo
+                    while ox + 8 <= hi {
+                        let src = row + ox * sw + xOff
+                        let v = sw == 1
+                            ? UnsafeRawPointer(src).loadUnaligned(as: SIMD8<T>.self)
+                            : SIMD8<T>(src[0], src[sw], src[2 * sw], src[3 * sw], src[4 * sw], src[5 * sw], src[6 * sw], src[7 * sw])
+                        var b = UnsafeRawPointer(best + ox).loadUnaligned(as: SIMD8<T>.self)
+                        var t = UnsafeRawPointer(taps + ox).loadUnaligned(as: SIMD8<Tap>.self)
+                        let take = (v .> b) .| (v .!= v) .| (t .< 0)
+                        b.replace(with: v, where: take)
+                        t.replace(with: tapVector, where: take)
+                        UnsafeMutableRawPointer(best + ox).storeBytes(of: b, as: SIMD8<T>.self)
+                        UnsafeMutableRawPointer(taps + ox).storeBytes(of: t, as: SIMD8<Tap>.self)
+                        ox += 8
                     }
-                    y += g.dh
+                    while ox < hi {
+                        let v = row[ox * sw + xOff]
+                        if v > best[ox] || v.isNaN || taps[ox] < 0 { best[ox] = v; taps[ox] = tap }
+                        ox += 1
+                    }
                 }
-                // A window lying wholly in the padding (possible with dilation) has no argmax.
-                if y0 >= y1 || x0 >= x1 { at = -1 }
-                out[oy * g.ow + ox] = best
-                idx[oy * g.ow + ox] = Int64(at)
+            }
+            // Winning tap → flat input index (branch-free arithmetic; -1 when the window is empty).
+            let at = idx + oy * ow
+            let y0 = oy * g.sh - g.ph
+            for ox in 0..<ow {
+                let t = Int(taps[ox])
+                let iy = y0 + (t / g.kw) * g.dh, ix = ox * sw - g.pw + (t % g.kw) * g.dw
+                at[ox] = t < 0 ? -1 : Int64(iy * width + ix)
+            }
+        }
+    }
+
+    /// `maxPlane` for float64: the same loops, one column at a time.
+    @inline(__always)
+    static func maxPlaneScalar<T: FloatElement>(_ g: ConvGeometry, _ x: UnsafeMutablePointer<T>,
+                                                _ out: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) {
+        let width = g.width, sw = g.sw, ow = g.ow
+        for oy in 0..<g.oh {
+            let best = out + oy * ow, at = idx + oy * ow
+            best.update(repeating: -T.infinity, count: ow)
+            at.update(repeating: -1, count: ow)
+            for i in 0..<g.kh {
+                let iy = oy * g.sh - g.ph + i * g.dh
+                if iy < 0 || iy >= g.height { continue }
+                let row = x + iy * width
+                for j in 0..<g.kw {
+                    let xOff = j * g.dw - g.pw
+                    let lo = Swift.min(ow, xOff >= 0 ? 0 : (-xOff + sw - 1) / sw)
+                    let hi = Swift.max(lo, Swift.min(ow, width - xOff <= 0 ? 0 : (width - xOff - 1) / sw + 1))
+                    for ox in lo..<hi {
+                        let v = row[ox * sw + xOff]
+                        if v > best[ox] || v.isNaN || at[ox] < 0 { best[ox] = v; at[ox] = Int64(iy * width + ox * sw + xOff) }
+                    }
+                }
             }
         }
     }
