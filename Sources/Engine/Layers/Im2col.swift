@@ -28,6 +28,40 @@ struct ConvGeometry {
     /// Copies the windows of `image` (C,H,W contiguous) into `cols` (columnRows, oh·ow).
     func im2col<T: FloatElement>(_ image: UnsafePointer<T>, _ cols: UnsafeMutablePointer<T>) {
         let L = positions
+        // Stride 1 with output rows as wide as input rows ('same' convolutions): each column
+        // row is one contiguous run of the image, copied at once, then its padding cells zeroed.
+        if sw == 1 && sh * width == ow && L > 0 {
+            for c in 0..<channels {
+                let plane = image + c * height * width
+                for i in 0..<kh {
+                    // Output rows whose input row lies inside the image.
+                    let yOff = i * dh - ph
+                    let top = Swift.min(oh, yOff >= 0 ? 0 : (-yOff + sh - 1) / sh)
+                    let bottom = Swift.max(top, Swift.min(oh, height - yOff <= 0 ? 0 : (height - yOff - 1) / sh + 1))
+                    for j in 0..<kw {
+                        let row = cols + ((c * kh + i) * kw + j) * L
+                        let xOff = j * dw - pw
+                        let lo = Swift.min(ow, xOff >= 0 ? 0 : -xOff)
+                        let hi = Swift.max(lo, Swift.min(ow, width - xOff))
+                        if top >= bottom || lo >= hi {
+                            for k in 0..<L { row[k] = 0 }
+                            continue
+                        }
+                        for k in 0..<(top * ow) { row[k] = 0 }
+                        // From (top, lo) to (bottom − 1, hi − 1): in bounds of the plane.
+                        let first = top * ow + lo, last = (bottom - 1) * ow + hi
+                        (row + first).update(from: plane + (top * sh + yOff) * width + xOff + lo, count: last - first)
+                        for oy in top..<bottom {
+                            let r = row + oy * ow
+                            for ox in 0..<lo { r[ox] = 0 }
+                            for ox in hi..<ow { r[ox] = 0 }
+                        }
+                        for k in (bottom * ow)..<L { row[k] = 0 }
+                    }
+                }
+            }
+            return
+        }
         for c in 0..<channels {
             let plane = image + c * height * width
             for i in 0..<kh {
