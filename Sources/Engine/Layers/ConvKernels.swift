@@ -115,20 +115,17 @@ enum ConvKernels {
     /// items in order.
     static func channelSums(_ t: Tensor, batch n: Int, channels: Int, spatial: Int) throws -> Tensor {
         let out = try Tensor(shape: [channels], dtype: t.dtype, zeroed: false, op: "sum")
-        func run<T: FloatElement>(_: T.Type) {
+        func run<T: FloatElement>(_: T.Type) throws {
             let p = t.pointer(T.self), po = out.pointer(T.self)
-            for c in 0..<channels {
-                var total = 0.0
-                for b in 0..<n {
-                    let row = p + (b * channels + c) * spatial
-                    var s = T(0)
-                    for i in 0..<spatial { s += row[i] }
-                    total += Double(s)
+            try Functional.forItems(channels, work: n * channels * spatial, op: "sum") { range in
+                for c in range {
+                    var total = 0.0
+                    for b in 0..<n { total += Lanes.sum(p + (b * channels + c) * spatial, spatial) }
+                    po[c] = T(total)
                 }
-                po[c] = T(total)
             }
         }
-        if t.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        if t.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
         return out
     }
 }

@@ -118,3 +118,51 @@ enum Blas {
         }
     }
 }
+
+/// Sums over contiguous runs with four independent Double accumulators: the additions overlap
+/// instead of waiting on one another (a single running sum costs the add latency per element).
+/// The order is fixed, so results are deterministic.
+enum Lanes {
+    /// Σ p[i].
+    @inline(__always)
+    static func sum<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
+        var a = 0.0, b = 0.0, c = 0.0, d = 0.0
+        var i = 0
+        while i + 4 <= n {
+            a += Double(p[i]); b += Double(p[i + 1]); c += Double(p[i + 2]); d += Double(p[i + 3])
+            i += 4
+        }
+        while i < n { a += Double(p[i]); i += 1 }
+        return (a + b) + (c + d)
+    }
+
+    /// Σ (p[i] − mean)².
+    @inline(__always)
+    static func squaredDeviation<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, mean m: Double) -> Double {
+        var a = 0.0, b = 0.0, c = 0.0, d = 0.0
+        var i = 0
+        while i + 4 <= n {
+            let x0 = Double(p[i]) - m, x1 = Double(p[i + 1]) - m, x2 = Double(p[i + 2]) - m, x3 = Double(p[i + 3]) - m
+            a += x0 * x0; b += x1 * x1; c += x2 * x2; d += x3 * x3
+            i += 4
+        }
+        while i < n { let x = Double(p[i]) - m; a += x * x; i += 1 }
+        return (a + b) + (c + d)
+    }
+
+    /// (Σ g[i], Σ g[i]·(x[i] − mean)).
+    @inline(__always)
+    static func sumAndDot<T: FloatElement>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ n: Int,
+                                           mean m: Double) -> (Double, Double) {
+        var s0 = 0.0, s1 = 0.0, d0 = 0.0, d1 = 0.0
+        var i = 0
+        while i + 2 <= n {
+            let g0 = Double(g[i]), g1 = Double(g[i + 1])
+            s0 += g0; s1 += g1
+            d0 += g0 * (Double(x[i]) - m); d1 += g1 * (Double(x[i + 1]) - m)
+            i += 2
+        }
+        if i < n { let gv = Double(g[i]); s0 += gv; d0 += gv * (Double(x[i]) - m) }
+        return (s0 + s1, d0 + d1)
+    }
+}

@@ -192,16 +192,10 @@ enum NormKernels {
             try Functional.forItems(channels, work: n * channels * spatial, op: op) { range in
                 for c in range {
                     var s = 0.0
-                    for b in 0..<n {
-                        let row = px + (b * channels + c) * spatial
-                        for i in 0..<spatial { s += Double(row[i]) }
-                    }
+                    for b in 0..<n { s += Lanes.sum(px + (b * channels + c) * spatial, spatial) }
                     let m = s / count
                     var q = 0.0
-                    for b in 0..<n {
-                        let row = px + (b * channels + c) * spatial
-                        for i in 0..<spatial { let d = Double(row[i]) - m; q += d * d }
-                    }
+                    for b in 0..<n { q += Lanes.squaredDeviation(px + (b * channels + c) * spatial, spatial, mean: m) }
                     pm[c] = m
                     pv[c] = q / count
                 }
@@ -273,12 +267,10 @@ enum NormKernels {
                     let m = mean[c], istd = invstd[c]
                     var sg = 0.0, sgx = 0.0
                     for b in 0..<n {
-                        let xr = px + (b * channels + c) * spatial, gr = pg + (b * channels + c) * spatial
-                        for i in 0..<spatial {
-                            let gv = Double(gr[i])
-                            sg += gv
-                            sgx += gv * (Double(xr[i]) - m)
-                        }
+                        let o = (b * channels + c) * spatial
+                        let (a, d) = Lanes.sumAndDot(pg + o, px + o, spatial, mean: m)
+                        sg += a
+                        sgx += d
                     }
                     sgx *= istd   // Σ g·x̂
                     psg[c] = sg
@@ -335,11 +327,8 @@ enum NormKernels {
             try Functional.forItems(l.count, work: l.count * l.size, op: op) { range in
                 for blk in range where !Interrupt.isRequested {
                     let src = px + blk * l.size, dst = po + blk * l.size
-                    var s = 0.0
-                    for i in 0..<l.size { s += Double(src[i]) }
-                    let m = s / Double(l.size)
-                    var q = 0.0
-                    for i in 0..<l.size { let d = Double(src[i]) - m; q += d * d }
+                    let m = Lanes.sum(src, l.size) / Double(l.size)
+                    let q = Lanes.squaredDeviation(src, l.size, mean: m)
                     let istd = 1 / (q / Double(l.size) + eps).squareRoot()
                     pm[blk] = m
                     pi[blk] = istd
@@ -401,11 +390,7 @@ enum NormKernels {
                             let gv = Double(gs[o]), xh = (Double(xs[o]) - m) * istd
                             sg = gv; sgx = gv * xh
                         } else {
-                            for i in o..<(o + l.segment) {
-                                let gv = Double(gs[i])
-                                sg += gv
-                                sgx += gv * (Double(xs[i]) - m)
-                            }
+                            (sg, sgx) = Lanes.sumAndDot(gs + o, xs + o, l.segment, mean: m)
                             sgx *= istd
                         }
                         let w = pw.map { Double($0[p]) } ?? 1
