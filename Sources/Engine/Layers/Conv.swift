@@ -123,7 +123,7 @@ extension Functional {
                 let gy = try dense(g.converted(xs.dtype))
                 var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
                 if wantX {
-                    let t = try Tensor(shape: xs.shape, dtype: xs.dtype, op: op)
+                    let t = try Tensor(shape: xs.shape, dtype: xs.dtype, zeroed: false, op: op)
                     try ConvKernels.backwardData(grad: gy, weight: ws, into: t, batch: n, groups: groups, og: og, geo: geo, op: op)
                     gx = t
                 }

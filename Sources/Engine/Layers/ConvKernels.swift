@@ -47,7 +47,8 @@ enum ConvKernels {
         if out.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
     }
 
-    /// image (N, G·Cg, H, W), zero-filled by the caller, += col2im(W[g]ᵀ · grad[n,g]).
+    /// image (N, G·Cg, H, W) = col2im(W[g]ᵀ · grad[n,g]); `image` may be uninitialized (each
+    /// task zeroes its own items).
     static func backwardData(grad: Tensor, weight: Tensor, into image: Tensor,
                              batch n: Int, groups: Int, og: Int, geo: ConvGeometry, op: String) throws {
         func run<T: FloatElement>(_: T.Type) throws {
@@ -57,6 +58,7 @@ enum ConvKernels {
                 let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
                 defer { cols.deallocate() }
                 for b in items where !Interrupt.isRequested {
+                    if !direct { (px + b * groups * geo.imageSize).update(repeating: 0, count: groups * geo.imageSize) }
                     for g in 0..<groups {
                         let xg = px + (b * groups + g) * geo.imageSize
                         let gg = pg + (b * groups + g) * og * L

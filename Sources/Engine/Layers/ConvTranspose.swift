@@ -49,7 +49,7 @@ extension Functional {
         _ = try Shape.numel([n, outChannels, outH, outW], op: op)
         _ = try Shape.numel([geo.columnRows, geo.positions], op: op)
         let x = try dense(x4), w = try dense(weight), b = try bias.map(dense)
-        let out = try Tensor(shape: [n, outChannels, outH, outW], dtype: x.dtype, op: op)
+        let out = try Tensor(shape: [n, outChannels, outH, outW], dtype: x.dtype, zeroed: false, op: op)
         try ConvKernels.backwardData(grad: x, weight: w, into: out, batch: n, groups: groups, og: og, geo: geo, op: op)
         if let b { try addChannelBias(out, b, batch: n, channels: outChannels, spatial: outH * outW) }
         let inputs = [x4, weight] + (bias.map { [$0] } ?? [])

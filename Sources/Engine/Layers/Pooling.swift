@@ -42,11 +42,12 @@ extension Functional {
             let saved = indices.detach(), inShape = x4.shape
             out.recording(op, [x4]) { g in
                 let gy = try dense(g)
-                let gx = try Tensor(shape: inShape, dtype: gy.dtype, op: op)
+                let gx = try Tensor(shape: inShape, dtype: gy.dtype, zeroed: false, op: op)
                 func back<T: FloatElement>(_: T.Type) throws {
                     let pg = gy.pointer(T.self), px = gx.pointer(T.self), pi = saved.pointer(Int64.self)
                     let area = geo.height * geo.width, count = geo.positions
-                    try forItems(planes, work: planes * count, op: op) { range in
+                    try forItems(planes, work: planes * area, op: op) { range in
+                        (px + range.lowerBound * area).update(repeating: 0, count: range.count * area)
                         for p in range {
                             let src = pg + p * count, idx = pi + p * count, dst = px + p * area
                             // Indices are re-checked: the returned tensor shares them and may be edited.
