@@ -64,7 +64,7 @@ enum ConvKernels {
                         let gg = pg + (b * groups + g) * og * L
                         Blas.gemm(true, false, rows, L, og, T(1), pw + g * og * rows, rows, gg, L,
                                   T(0), direct ? xg : cols, L)
-                        if !direct { geo.col2im(cols, xg) }
+                        if !direct { geo.col2im(cols, xg, scratch: true) }
                     }
                 }
             }

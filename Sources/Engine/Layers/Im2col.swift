@@ -94,9 +94,37 @@ struct ConvGeometry {
     }
 
     /// Adds the columns `cols` (columnRows, oh·ow) back into `image` (C,H,W contiguous), summing
-    /// where windows overlap (the adjoint of `im2col`).
-    func col2im<T: FloatElement>(_ cols: UnsafePointer<T>, _ image: UnsafeMutablePointer<T>) {
+    /// where windows overlap (the adjoint of `im2col`). With `scratch` the columns are a buffer
+    /// this call may overwrite: for stride-1 same-width geometry their padding cells are zeroed
+    /// and each row is added as one contiguous run.
+    func col2im<T: FloatElement>(_ cols: UnsafeMutablePointer<T>, _ image: UnsafeMutablePointer<T>, scratch: Bool = false) {
         let L = positions
+        if scratch && sw == 1 && sh * width == ow && L > 0 {
+            for c in 0..<channels {
+                let plane = image + c * height * width
+                for i in 0..<kh {
+                    let yOff = i * dh - ph
+                    let top = Swift.min(oh, yOff >= 0 ? 0 : (-yOff + sh - 1) / sh)
+                    let bottom = Swift.max(top, Swift.min(oh, height - yOff <= 0 ? 0 : (height - yOff - 1) / sh + 1))
+                    for j in 0..<kw {
+                        let row = cols + ((c * kh + i) * kw + j) * L
+                        let xOff = j * dw - pw
+                        let lo = Swift.min(ow, xOff >= 0 ? 0 : -xOff)
+                        let hi = Swift.max(lo, Swift.min(ow, width - xOff))
+                        if top >= bottom || lo >= hi { continue }
+                        for oy in top..<bottom {
+                            let r = row + oy * ow
+                            for ox in 0..<lo { r[ox] = 0 }
+                            for ox in hi..<ow { r[ox] = 0 }
+                        }
+                        let first = top * ow + lo, count = (bottom - 1) * ow + hi - first
+                        let src = row + first, dst = plane + (top * sh + yOff) * width + xOff + lo
+                        for k in 0..<count { dst[k] += src[k] }
+                    }
+                }
+            }
+            return
+        }
         for c in 0..<channels {
             let plane = image + c * height * width
             for i in 0..<kh {
