@@ -183,7 +183,7 @@ final class ConvTests: XCTestCase {
         }
         let y1 = try Functional.conv1dSame(x, w, groups: 2)
         XCTAssertEqual(y1.shape, [2, 6, 9])
-        try assertGradcheck([x, w]) { t in try Functional.conv1dSame(t[0], t[1], groups: 2) }
+        try assertGradcheck([x, w, b]) { t in try Functional.conv1dSame(t[0], t[1], bias: t[2], dilation: 2, groups: 2) }
         // Unbatched (C,L).
         let u = try Functional.conv1d(x.select(dim: 0, index: 1), w, groups: 2)
         try assertClose(u, try Functional.conv1d(x, w, groups: 2).select(dim: 0, index: 1).toDoubles(), shape: [6, 7])
@@ -195,6 +195,16 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(y.shape, [2, 5, 4])
         try assertClose(y, try Functional.conv2d(x, w, bias: b, padding: (1, 1)).toDoubles())
         try assertGradcheck([x, w, b]) { t in try Functional.conv2d(t[0].squeeze(0), t[1], bias: t[2], padding: (1, 1)) }
+    }
+
+    func testInterruptStopsBetweenItems() throws {
+        let x = try Tensor.zeros([16, 4, 32, 32]), w = try Tensor.zeros([8, 4, 3, 3])
+        Interrupt.request()
+        assertEngineError("conv2d", "interrupted") { _ = try Functional.conv2d(x, w, padding: (1, 1)) }
+        XCTAssertFalse(Interrupt.isRequested)
+        Interrupt.request()
+        assertEngineError("max_pool2d", "interrupted") { _ = try Functional.maxPool2d(x, kernel: (2, 2)) }
+        XCTAssertEqual(try Functional.conv2d(x, w, padding: (1, 1)).shape, [16, 8, 32, 32])
     }
 
     func testEmptyBatch() throws {
