@@ -224,5 +224,8 @@ final class PoolingTests: XCTestCase {
         assertEngineError("adaptive_avg_pool2d", "non-empty") {
             _ = try Functional.adaptiveAvgPool2d(Tensor.zeros([1, 2, 0, 4]), outputSize: (2, 2))
         }
+        assertEngineError("max_pool2d", "non-empty") { _ = try Functional.maxPool2d(Tensor.zeros([0, 2, 4, 1 << 30]), kernel: (2, 2)) }
+        assertEngineError("avg_pool2d", "non-empty") { _ = try Functional.avgPool2d(Tensor.zeros([2, 0, 4, 4]), kernel: (2, 2)) }
+        assertEngineError("upsample_nearest2d", "non-empty") { _ = try Functional.upsampleNearest2d(Tensor.zeros([0, 1, 2, 2]), size: (1 << 40, 2)) }
     }
 }

@@ -81,6 +81,10 @@ extension Functional {
         guard weight.shape.allSatisfy({ $0 > 0 }) else {
             throw EngineError(op, "expected a non-empty weight; got shape \(shapeString(weight.shape))")
         }
+        // BLAS takes 32-bit sizes.
+        guard weight.numel <= Int(Int32.max) && x.shape[1] <= Int(Int32.max) else {
+            throw EngineError(op, "weight \(shapeString(weight.shape)) or input channels \(x.shape[1]) too large (2^31 elements at most)")
+        }
         let channels = x.shape[1]
         let outChannels: Int
         if transposed {

@@ -17,8 +17,13 @@ enum ConvKernels {
             && geo.oh == geo.height && geo.ow == geo.width
     }
 
-    /// Number of weight-gradient partials: fixed by the batch size, not by timing.
-    static func chunkCount(_ n: Int) -> Int { Swift.max(1, Swift.min(Parallel.workers, n)) }
+    /// One column buffer per chunk, allocated up front so an oversized problem throws instead
+    /// of failing inside a worker (none needed for pointwise kernels or an empty batch).
+    static func columnBuffers(chunks: Int, geo: ConvGeometry, direct: Bool, batch n: Int, dtype: DType,
+                              op: String) throws -> Storage {
+        let count = direct || n == 0 ? 0 : try Shape.numel([chunks, geo.columnSize], op: op)
+        return try Storage(count: count, dtype: dtype, zeroed: false)
+    }
 
     /// out (N, G·og, oh, ow) = per-group W · im2col(image), plus `bias` (G·og) when given.
     static func forward(image: Tensor, weight: Tensor, bias: Tensor?, into out: Tensor,
@@ -27,9 +32,10 @@ enum ConvKernels {
             let px = image.pointer(T.self), pw = weight.pointer(T.self), py = out.pointer(T.self)
             let pb = bias?.pointer(T.self)
             let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
-            try Functional.forItems(n, work: n * groups * og * rows * L, op: op, blas: true) { items in
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
-                defer { cols.deallocate() }
+            let chunks = Functional.chunkCount(n, work: n * groups * og * rows * L)
+            let scratch = try columnBuffers(chunks: chunks, geo: geo, direct: direct, batch: n, dtype: out.dtype, op: op)
+            try Functional.forChunks(n, chunks: chunks, op: op, blas: true) { chunk, items in
+                let cols = scratch.typed(T.self) + chunk * geo.columnSize
                 for b in items where !Interrupt.isRequested {
                     for g in 0..<groups {
                         let xg = px + (b * groups + g) * geo.imageSize
@@ -54,9 +60,10 @@ enum ConvKernels {
         func run<T: FloatElement>(_: T.Type) throws {
             let pg = grad.pointer(T.self), pw = weight.pointer(T.self), px = image.pointer(T.self)
             let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
-            try Functional.forItems(n, work: n * groups * og * rows * L, op: op, blas: true) { items in
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
-                defer { cols.deallocate() }
+            let chunks = Functional.chunkCount(n, work: n * groups * og * rows * L)
+            let scratch = try columnBuffers(chunks: chunks, geo: geo, direct: direct, batch: n, dtype: image.dtype, op: op)
+            try Functional.forChunks(n, chunks: chunks, op: op, blas: true) { chunk, items in
+                let cols = scratch.typed(T.self) + chunk * geo.columnSize
                 for b in items where !Interrupt.isRequested {
                     if !direct { (px + b * groups * geo.imageSize).update(repeating: 0, count: groups * geo.imageSize) }
                     for g in 0..<groups {
@@ -80,15 +87,20 @@ enum ConvKernels {
             let px = image.pointer(T.self), pg = grad.pointer(T.self), pw = gw.pointer(T.self)
             let rows = geo.columnRows, L = geo.positions, direct = isPointwise(geo)
             let size = groups * og * rows
-            let chunks = chunkCount(n)
+            // A fixed chunk count (not the work-dependent one), so the summation order never
+            // depends on whether the work ran in parallel.
+            let chunks = Swift.max(1, Swift.min(Parallel.workers, n))
+            let parallel = chunks > 1 && n * groups * og * rows * L >= Parallel.elementwiseThreshold
             // Chunk 0 accumulates straight into gw; the others into partials added after.
-            let partials = UnsafeMutablePointer<T>.allocate(capacity: (chunks - 1) * size)
-            partials.initialize(repeating: 0, count: (chunks - 1) * size)
-            defer { partials.deallocate() }
-            func chunk(_ c: Int) {
+            let partialStorage = try Storage(count: (chunks - 1) * size, dtype: gw.dtype)
+            let partials = partialStorage.typed(T.self)
+            let scratch = try columnBuffers(chunks: parallel ? chunks : 1, geo: geo, direct: direct, batch: n, dtype: gw.dtype, op: op)
+            try Functional.forChunks(chunks, chunks: parallel ? chunks : 1, op: op, blas: true) { worker, cs in
+                let cols = scratch.typed(T.self) + worker * geo.columnSize
+                for c in cs { accumulate(c, cols) }
+            }
+            func accumulate(_ c: Int, _ cols: UnsafeMutablePointer<T>) {
                 let target = c == 0 ? pw : partials + (c - 1) * size
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: direct ? 0 : geo.columnSize)
-                defer { cols.deallocate() }
                 for b in (n * c / chunks)..<(n * (c + 1) / chunks) where !Interrupt.isRequested {
                     for g in 0..<groups {
                         let xg = px + (b * groups + g) * geo.imageSize
@@ -99,13 +111,7 @@ enum ConvKernels {
                     }
                 }
             }
-            if chunks > 1 && n * groups * og * rows * L >= Parallel.elementwiseThreshold {
-                Blas.singleThreaded { Parallel.forEach(count: chunks, chunk) }
-            } else {
-                for c in 0..<chunks { chunk(c) }
-            }
-            try Interrupt.check(op)
-            for c in 1..<Swift.max(chunks, 1) {
+            for c in 1..<chunks {
                 let p = partials + (c - 1) * size
                 for i in 0..<size { pw[i] += p[i] }
             }

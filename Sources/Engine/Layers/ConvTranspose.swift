@@ -46,8 +46,10 @@ extension Functional {
         let geo = ConvGeometry(channels: cg, height: outH, width: outW, kh: kernel.0, kw: kernel.1,
                                sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1,
                                dh: dilation.0, dw: dilation.1, oh: height, ow: width)
-        _ = try Shape.numel([n, outChannels, outH, outW], op: op)
-        _ = try Shape.numel([geo.columnRows, geo.positions], op: op)
+        guard try Shape.numel([n, outChannels, outH, outW], op: op) >= 0,
+              geo.columnRows <= Int(Int32.max) && geo.positions <= Int(Int32.max) else {
+            throw EngineError(op, "problem too large: \(geo.columnRows) x \(geo.positions) columns")
+        }
         let x = try dense(x4), w = try dense(weight), b = try bias.map(dense)
         let out = try Tensor(shape: [n, outChannels, outH, outW], dtype: x.dtype, zeroed: false, op: op)
         try ConvKernels.backwardData(grad: x, weight: w, into: out, batch: n, groups: groups, og: og, geo: geo, op: op)

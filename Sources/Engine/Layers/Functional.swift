@@ -60,14 +60,30 @@ extension Functional {
     /// Runs `body(range)` over `0..<count` items (batch items, planes, channels), split over
     /// both cores when `work` (a rough operation count) is large. Workers stop early on Ctrl-C;
     /// the interrupt is then thrown here.
-    /// When the items call BLAS (`blas`), BLAS runs single-threaded meanwhile: its own threads
-    /// would fight ours for the cores (measured 6x slower on the benchmark net's convolutions).
     static func forItems(_ count: Int, work: Int, op: String, blas: Bool = false, _ body: (Range<Int>) -> Void) throws {
-        if count >= 2 && work >= Parallel.elementwiseThreshold {
-            if blas { Blas.singleThreaded { Parallel.forRanges(count: count, body) } }
-            else { Parallel.forRanges(count: count, body) }
+        try forChunks(count, chunks: chunkCount(count, work: work), op: op, blas: blas) { _, range in body(range) }
+    }
+
+    /// How many chunks `forChunks` splits `count` items of `work` total operations into.
+    static func chunkCount(_ count: Int, work: Int) -> Int {
+        count >= 2 && work >= Parallel.elementwiseThreshold ? Swift.min(Parallel.workers, count) : 1
+    }
+
+    /// Runs `body(chunk, range)` for `chunks` contiguous ranges of `0..<count` (boundaries fixed
+    /// by the sizes, so results are deterministic), concurrently when more than one. When the
+    /// items call BLAS (`blas`), BLAS runs single-threaded meanwhile: its own threads would fight
+    /// ours for the cores (6x slower on the benchmark net's convolutions). Workers stop early on
+    /// Ctrl-C; the interrupt is then thrown here.
+    static func forChunks(_ count: Int, chunks: Int, op: String, blas: Bool = false,
+                          _ body: (Int, Range<Int>) -> Void) throws {
+        let n = Swift.max(1, chunks)
+        func chunk(_ c: Int) { body(c, (count * c / n)..<(count * (c + 1) / n)) }
+        if n == 1 {
+            chunk(0)
+        } else if blas {
+            Blas.singleThreaded { Parallel.forEach(count: n, chunk) }
         } else {
-            body(0..<count)
+            Parallel.forEach(count: n, chunk)
         }
         try Interrupt.check(op)
     }

@@ -96,8 +96,8 @@ extension Functional {
         try requireFloat(x4, "input", op: op)
         try requirePair(outputSize, "output size", atLeast: 1, op: op)
         let (h, w) = (x4.shape[2], x4.shape[3])
-        guard h > 0 && w > 0 else {
-            throw EngineError(op, "expected a non-empty spatial size; got input \(shapeString(x4.shape))")
+        guard x4.shape.allSatisfy({ $0 > 0 }) else {
+            throw EngineError(op, "expected a non-empty input; got shape \(shapeString(x4.shape))")
         }
         guard outputSize.0 <= 1 << 31 && outputSize.1 <= 1 << 31 && h <= 1 << 31 && w <= 1 << 31 else {
             throw EngineError(op, "sizes must be below 2^31; got output size \(pairString(outputSize)) for input \(shapeString(x4.shape))")
@@ -147,8 +147,8 @@ extension Functional {
             throw EngineError(op, "padding should be at most half of the kernel size; got padding \(pairString(padding)) for kernel \(pairString(kernel))")
         }
         let (h, w) = (shape[2], shape[3])
-        guard h > 0 && w > 0 else {
-            throw EngineError(op, "expected a non-empty spatial size; got input \(shapeString(shape))")
+        guard shape.allSatisfy({ $0 > 0 }) else {
+            throw EngineError(op, "expected a non-empty input; got shape \(shapeString(shape))")
         }
         let oh = pooledSize(h, kernel: kernel.0, pad: padding.0, stride: stride.0, dilation: dilation.0, ceilMode: ceilMode)
         let ow = pooledSize(w, kernel: kernel.1, pad: padding.1, stride: stride.1, dilation: dilation.1, ceilMode: ceilMode)

@@ -60,8 +60,8 @@ extension Functional {
 
     /// The output size from exactly one of `size` and `scale`.
     static func resizeTarget(op: String, _ shape: [Int], size: (Int, Int)?, scale: (Double, Double)?) throws -> (Int, Int) {
-        guard shape[2] > 0 && shape[3] > 0 else {
-            throw EngineError(op, "expected a non-empty spatial size; got input \(shapeString(shape))")
+        guard shape.allSatisfy({ $0 > 0 }) else {
+            throw EngineError(op, "expected a non-empty input; got shape \(shapeString(shape))")
         }
         let target: (Int, Int)
         switch (size, scale) {
