@@ -3,7 +3,7 @@
 /// column side (L = oh·ow positions), and a weight of shape (G·og, Cg·kh·kw):
 ///
 /// - `forward`:        out[n,g]  (og, L)     = W[g] · im2col(image[n,g])
-/// - `backwardData`:   image[n,g] (Cg,H,W)  += col2im(W[g]ᵀ · grad[n,g])
+/// - `backwardData`:   image[n,g] (Cg,H,W)  = col2im(W[g]ᵀ · grad[n,g])
 /// - `backwardWeight`: gW[g]     (og, Cg·kk) = Σₙ grad[n,g] · im2col(image[n,g])ᵀ
 ///
 /// A convolution's forward is `forward`, its backward `backwardData` and `backwardWeight`; a
