@@ -70,3 +70,4 @@ do {
     let t = measure(iterations: 20) { for i in 0..<n { r[i] = p[i] + q[i] } }
     report("plain_loop_add4m_ms", t * 1e3, "ms (one-thread loop over raw buffers: the machine's floor)")
 }
+try runConvBenchmarks()
