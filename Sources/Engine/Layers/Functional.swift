@@ -91,26 +91,9 @@ extension Functional {
 
 /// Direct BLAS calls on raw pointers (row-major), generic over the float element type.
 enum Blas {
-    /// Threads OpenBLAS was started with, and how many callers currently want it single-threaded.
-    private static let configuredThreads = openblas_get_num_threads()
-    private static let singleThreadedUsers = Atomic<Int>(0)
-
-    /// Runs `body` (which calls gemm from several of our own threads) with OpenBLAS's threading
-    /// off, restoring it when the last such caller leaves. OpenBLAS's thread count is process
-    /// state: a concurrent large matmul elsewhere may meanwhile run on one thread (slower, same
-    /// result).
+    /// Runs `body` (which calls gemm from several of our own threads) with OpenBLAS on one thread.
     static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let threads = configuredThreads
-        if threads <= 1 { return try body() }
-        if singleThreadedUsers.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue == 0 {
-            openblas_set_num_threads(1)
-        }
-        defer {
-            if singleThreadedUsers.wrappingSubtract(1, ordering: .sequentiallyConsistent).newValue == 0 {
-                openblas_set_num_threads(threads)
-            }
-        }
-        return try body()
+        try BlasThreads.singleThreaded(body)
     }
 
     /// C(m×n) = alpha·op(A)(m×k)·op(B)(k×n) + beta·C.
@@ -120,6 +103,7 @@ enum Blas {
                                       _ b: UnsafePointer<T>, _ ldb: Int,
                                       _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
         if m == 0 || n == 0 { return }
+        BlasThreads.use(forFlops: 2 * m * n * k)
         let opA = transA ? CblasTrans : CblasNoTrans, opB = transB ? CblasTrans : CblasNoTrans
         if T.self == Float.self {
             cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), Float(alpha),

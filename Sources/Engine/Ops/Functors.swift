@@ -40,3 +40,13 @@ struct UnaryDerivativeFunctor<T: FloatElement>: BinaryFunctor {
     let kind: UnaryMath
     @inline(__always) func callAsFunction(_ g: T, _ s: T) -> T { g * UnaryMath.derivative(kind, s) }
 }
+
+/// max(x, 0), branch-free so the loop vectorizes (NaN propagates as in PyTorch).
+struct ReluFunctor<T: FloatElement>: UnaryFunctor {
+    @inline(__always) func callAsFunction(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
+}
+
+/// g where x > 0, else 0: relu's backward, branch-free.
+struct ReluDerivativeFunctor<T: FloatElement>: BinaryFunctor {
+    @inline(__always) func callAsFunction(_ g: T, _ x: T) -> T { x > 0 ? g : 0 }
+}

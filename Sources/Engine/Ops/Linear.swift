@@ -66,7 +66,7 @@ extension Gemm {
     /// C = op(A)·op(B) + beta·C on whole contiguous operands (row-major, leading dims given).
     static func rowMajor(_ type: DType, transA: Bool, transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                          a: Tensor, lda: Int, b: Tensor, ldb: Int, c: Tensor, ldc: Int, beta: Double) {
-        useThreads(forFlops: 2 * m * n * k)
+        BlasThreads.use(forFlops: 2 * m * n * k)
         let opA = transA ? CblasTrans : CblasNoTrans, opB = transB ? CblasTrans : CblasNoTrans
         if type == .float32 {
             cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), 1, a.pointer(Float.self), Int32(lda),

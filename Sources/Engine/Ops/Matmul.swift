@@ -116,26 +116,12 @@ enum Gemm {
         }
     }
 
-    /// Products below this many flops run on one BLAS thread: OpenBLAS's threads spin and yield
-    /// around small products (64×784×256 spent more time scheduling than computing).
-    static let threadedFlops = 64 * 1024 * 1024
-    nonisolated(unsafe) private static var blasThreads: Int32 = -1
-
-    /// Sets OpenBLAS's thread count only when it changes (a cheap global store otherwise skipped).
-    static func useThreads(forFlops flops: Int) {
-        let wanted: Int32 = flops >= threadedFlops ? Int32(Parallel.workers) : 1
-        if wanted != blasThreads {
-            openblas_set_num_threads(wanted)
-            blasThreads = wanted
-        }
-    }
-
     /// C(n×m) = op(A)(n×k) · op(B)(k×m), row-major, offsets in elements.
     private static func call(_ type: DType, _ ta: Bool, _ tb: Bool, _ n: Int, _ m: Int, _ k: Int,
                              _ pa: UnsafeMutableRawPointer, _ ao: Int, _ lda: Int,
                              _ pb: UnsafeMutableRawPointer, _ bo: Int, _ ldb: Int,
                              _ pc: UnsafeMutableRawPointer, _ co: Int, _ ldc: Int) {
-        useThreads(forFlops: 2 * n * m * k)
+        BlasThreads.use(forFlops: 2 * n * m * k)
         let opA = ta ? CblasTrans : CblasNoTrans, opB = tb ? CblasTrans : CblasNoTrans
         if type == .float32 {
             cblas_sgemm(CblasRowMajor, opA, opB, Int32(n), Int32(m), Int32(k), 1,

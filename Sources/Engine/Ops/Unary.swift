@@ -65,6 +65,8 @@ enum UnaryMath: String {
 
     static func forward(_ kind: UnaryMath, _ x: Tensor, _ out: Tensor) {
         switch out.dtype {
+        case .float32 where kind == .relu: Elementwise.map(x, into: out, functor: ReluFunctor<Float>())
+        case .float64 where kind == .relu: Elementwise.map(x, into: out, functor: ReluFunctor<Double>())
         case .float32: Elementwise.map(x, into: out, functor: UnaryMathFunctor<Float>(kind: kind))
         case .float64: Elementwise.map(x, into: out, functor: UnaryMathFunctor<Double>(kind: kind))
         case .int64: integer(kind, x, out, Int64.self)
@@ -90,6 +92,8 @@ enum UnaryMath: String {
         let s = try saved.broadcastView(to: g.shape, op: kind.rawValue)
         let out = try Tensor(shape: g.shape, dtype: g.dtype, zeroed: false, op: kind.rawValue)
         switch g.dtype {
+        case .float32 where kind == .relu: Elementwise.map(g, s, into: out, functor: ReluDerivativeFunctor<Float>())
+        case .float64 where kind == .relu: Elementwise.map(g, s, into: out, functor: ReluDerivativeFunctor<Double>())
         case .float32: Elementwise.map(g, s, into: out, functor: UnaryDerivativeFunctor<Float>(kind: kind))
         case .float64: Elementwise.map(g, s, into: out, functor: UnaryDerivativeFunctor<Double>(kind: kind))
         default: throw EngineError(kind.rawValue, "gradient must be floating point; got \(g.dtype)")
