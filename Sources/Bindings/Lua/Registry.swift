@@ -45,7 +45,7 @@ enum BindingTable {
     static let entries: [BindingEntry] =
         TensorUserdata.bindings + TensorIndexing.bindings + TorchCreation.bindings + TorchMath.bindings
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
-        + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings
+        + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings + PlotBindings.bindings
         + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).
