@@ -149,6 +149,25 @@ enum TorchCreation {
             lua.push(Int(Int64(bitPattern: Generator.default.seedFromSystem())))
             return 1
         },
+        .torch("get_rng_state") { lua in
+            // The default generator's state as an int64 tensor (4 words), for checkpoints.
+            let words = Generator.default.stateWords
+            let t = try Tensor(shape: [words.count], dtype: .int64, zeroed: false, op: "get_rng_state")
+            let p = t.storage.bytes.assumingMemoryBound(to: Int64.self)
+            for (k, w) in words.enumerated() { p[k] = Int64(bitPattern: w) }
+            lua.push(t)
+            return 1
+        },
+        .torch("set_rng_state") { lua in
+            let t = try lua.tensor(1, "set_rng_state")
+            guard t.dtype == .int64, t.shape == [4] else {
+                throw EngineError("set_rng_state", "expected the int64 tensor of 4 words from torch.get_rng_state(); got \(t.dtype) \(shapeString(t.shape))")
+            }
+            let c = try t.contiguous()
+            let p = c.storage.bytes.assumingMemoryBound(to: Int64.self) + c.offset
+            try Generator.default.setState((0..<4).map { UInt64(bitPattern: p[$0]) })
+            return 0
+        },
         .torch("initial_seed") { lua in
             lua.push(Int(Int64(bitPattern: Generator.default.initialSeed)))
             return 1
