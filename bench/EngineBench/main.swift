@@ -71,3 +71,5 @@ do {
     report("plain_loop_add4m_ms", t * 1e3, "ms (one-thread loop over raw buffers: the machine's floor)")
 }
 try runConvBenchmarks()
+let compareSeconds = try measure(iterations: 200) { _ = try small.gt(scalar: 0.5) }
+report("gt60k_ns_per_elem", compareSeconds * 1e9 / 60000, "ns (closure kernel, one thread)")

@@ -71,9 +71,9 @@ struct StridedLoop {
 
     /// Runs all rows, split over both cores when there are at least `parallelThreshold` elements.
     @inline(__always)
-    func run(_ body: (UnsafeMutableBufferPointer<Int>, Int) -> Void) {
+    func run(parallel: Bool = true, _ body: (UnsafeMutableBufferPointer<Int>, Int) -> Void) {
         let total = rowCount * rowLength
-        if total >= Parallel.elementwiseThreshold && rowCount >= 2 {
+        if parallel && total >= Parallel.elementwiseThreshold && rowCount >= 2 {
             Parallel.forRanges(count: rowCount) { range in forEachRow(in: range, body) }
         } else {
             forEachRow(in: 0..<rowCount, body)
