@@ -45,7 +45,7 @@ enum BindingTable {
     static let entries: [BindingEntry] =
         TensorUserdata.bindings + TensorIndexing.bindings + TorchCreation.bindings + TorchMath.bindings
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
-        + SystemBindings.bindings
+        + SystemBindings.bindings + DataGenBindings.bindings
 
     /// The C-callable dispatcher: runs entry `id`; engine errors become Lua error messages.
     static let dispatcher: lumen_dispatch_fn = { state, id in

@@ -80,3 +80,5 @@ for _, name in ipairs({"float32", "float64", "int64", "int32", "int8", "uint8", 
 torch.float, torch.double, torch.long, torch.int = "float32", "float64", "int64", "int32"
 
 hot = require "lumen.hot"
+
+do local g = require "lumen.datagen"; data = data or {}; for k, v in pairs(g) do data[k] = v end end
