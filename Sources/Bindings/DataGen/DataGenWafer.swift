@@ -89,7 +89,7 @@ enum DataGenWafer {
             options.size = try o.integer("size", 32)
             options.classes = try classes(o)
             options.weights = try weights(o, options.classes)
-            options.shift = try o.strength("shift", whenTrue: 1)
+            options.shift = try o.strength("shift", whenTrue: 0.6)
             options.mixed = try o.strength("mixed", whenTrue: 0.5)
             options.asCodes = try o.bool("as_codes", false)
             options.seed = try o.seed()

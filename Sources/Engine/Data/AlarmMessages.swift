@@ -79,7 +79,8 @@ public enum AlarmMessages {
         var rng = DataRNG(seed: o.seed)
         var texts: [String] = [], severity: [Int] = [], type: [Int] = [], equipment: [Int] = []
         var actions: [String] = [], held: [Bool] = []
-        for _ in 0..<o.count {
+        for i in 0..<o.count {
+            if i & 1023 == 0 { try Interrupt.check(op) }
             let t = rng.int(kinds.count)
             let k = kinds[t]
             let e = rng.choice(k.equipment)

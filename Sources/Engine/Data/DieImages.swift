@@ -55,13 +55,14 @@ public enum DieImages {
         boxes.withUnsafeMutableBufferPointer { boxOut in
             Parallel.forRanges(count: n) { range in
                 var pixels = [Double](repeating: 0, count: s * s)
-                for i in range {
+                for i in range where !Interrupt.isRequested {
                     var rng = DataRNG(seed: o.seed, stream: i)
                     boxOut[i] = draw(&pixels, size: s, maxObjects: o.maxObjects, rng: &rng)
                     for j in 0..<(s * s) { out[i * s * s + j] = Float(min(max(pixels[j], 0), 1)) }
                 }
             }
         }
+        try Interrupt.check(op)
         return DieImageSet(images: images, boxes: boxes)
     }
 

@@ -9,7 +9,8 @@ public struct TextCorpusOptions: Sendable {
 /// Test failure logs and defect reports with three labels each: failure category, equipment
 /// and root cause. The root cause decides the equipment and (mostly) the category; the text
 /// carries a symptom (category), an equipment mention and an observation (root cause), worded
-/// by one of several report styles. A quarter of the styles, phrasings and equipment numbers
+/// by one of several report styles (8% of reports name no cause yet, so the root cause is then only
+/// implied by equipment and symptom). A quarter of the styles, phrasings and equipment numbers
 /// are held out for `split = test`, so memorizing the training wording is not enough.
 public struct FailureLogSet {
     public let texts: [String]
@@ -150,6 +151,10 @@ public enum FailureLogs {
         "Equipment taken down for maintenance.", "Engineering review requested.", "Escalated to the product engineer.",
     ], heldOut: 1)
 
+    /// Observations that do not name a cause (some reports are written before the analysis).
+    static let undecided = SplitPool(["cause under investigation", "no clear cause yet", "root cause analysis pending",
+                                      "the team is still collecting data"], heldOut: 1)
+
     static func capitalized(_ s: String) -> String {
         guard let first = s.first else { return s }
         return first.uppercased() + s.dropFirst()
@@ -170,7 +175,8 @@ public enum FailureLogs {
         var rng = DataRNG(seed: o.seed)
         var texts: [String] = [], cats: [Int] = [], equips: [Int] = [], roots: [Int] = []
         var summaries: [String] = [], entities: [[TextSpan]] = [], held: [Bool] = []
-        for _ in 0..<o.count {
+        for i in 0..<o.count {
+            if i & 1023 == 0 { try Interrupt.check(op) }
             let r = rng.int(causes.count)
             let cause = causes[r]
             let c = cause.categories[rng.categorical(cause.categories.map(\.1))].0
@@ -180,7 +186,7 @@ public enum FailureLogs {
             let style = take(styles)
             let symptomPool = symptoms[c]
             let symptom = take(symptomPool.phrases)
-            let evidence = take(cause.evidence)
+            let evidence = rng.bernoulli(0.08) ? take(undecided) : take(cause.evidence)
             let id = equipmentID(e, heldOut: heldOut, &rng)
             let equipmentPhrase = take(equipmentPhrases)
             let disposition = take(dispositions)

@@ -78,7 +78,8 @@ public enum Instructions {
         var rng = DataRNG(seed: o.seed)
         var instructions: [String] = [], responses: [String] = [], rejected: [String] = []
         var unsafe: [Bool] = [], task: [Int] = [], held: [Bool] = []
-        for _ in 0..<o.count {
+        for i in 0..<o.count {
+            if i & 1023 == 0 { try Interrupt.check(op) }
             // Unsafe requests are about 12% of the pairs; the other tasks share the rest evenly.
             let t = rng.bernoulli(0.12) ? 8 : rng.int(8)
             let heldOut = o.split.drawHeldOut(&rng)

@@ -56,7 +56,8 @@ public enum ParallelCorpus {
         try DataCheck.range(op, "n", o.count, 1...10_000_000)
         var rng = DataRNG(seed: o.seed)
         var source: [String] = [], out: [String] = [], patterns: [Int] = [], held: [Bool] = []
-        for _ in 0..<o.count {
+        for i in 0..<o.count {
+            if i & 1023 == 0 { try Interrupt.check(op) }
             let heldOut = o.split.drawHeldOut(&rng)
             let pin = heldOut ? rng.choice(heldOutPins) : rng.choice(trainPins)
             let temp = String(heldOut ? rng.choice(heldOutTemps) : rng.choice(trainTemps))

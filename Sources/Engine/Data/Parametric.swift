@@ -107,7 +107,8 @@ public enum Parametric {
         var pass = [Bool](repeating: true, count: n), soft = [Int](repeating: 0, count: n)
         var hard = [Int](repeating: 0, count: n), time = [Double](repeating: 0, count: n)
         for i in 0..<n {
-            let fab = fabs[sites[i]]!
+            if i & 4095 == 0 { try Interrupt.check(op) }
+            guard let fab = fabs[sites[i]] else { continue }
             let c = rng.categorical(fab.cornerPrior)
             corner[i] = c
             let noise = fab.noise
@@ -121,11 +122,11 @@ public enum Parametric {
             let idsat = 620 * pow(max(0.8 - vthTrue, 0.05) / 0.35, 1.3) * (1 + 0.04 * skew) * fab.mobility
                 * (1 + rng.normal(0, 0.015 * noise))
             var rc = fab.rcMedian * exp(rng.normal(0, 0.08 * noise))
-            if kind == 2 { rc *= rng.uniform(1.5, 3) }
+            if kind == 2 { rc *= rng.uniform(1.4, 3) }
             let ioffSpread = exp(rng.normal(0, 0.15 * noise)), iddqSpread = 1 + rng.normal(0, 0.05 * noise)
             let fmaxSpread = 1 + rng.normal(0, 0.01 * noise)
-            let oxideLeak = kind == 1 ? rng.uniform(3, 10) : 1
-            let speedDefect = kind == 4 ? rng.uniform(0.8, 0.9) : 1
+            let oxideLeak = kind == 1 ? rng.uniform(2.5, 10) : 1
+            let speedDefect = kind == 4 ? rng.uniform(0.82, 0.93) : 1
             // Self-heating: leakage and power set the junction temperature, which raises leakage.
             var tj = fab.ambient + 30
             var ioff = 0.0, iddq = 0.0, fmax = 0.0, power = 0.0
@@ -137,9 +138,9 @@ public enum Parametric {
                 tj = min(fab.ambient + 0.045 * power, fab.ambient + 90)
             }
             var temperature = tj + rng.normal(0, 0.5)
-            if kind == 5 { temperature += rng.uniform(8, 20) }
+            if kind == 5 { temperature += rng.uniform(6, 20) }
             var vth = vthTrue
-            if kind == 3 { vth += (rng.bernoulli(0.5) ? 1 : -1) * rng.uniform(0.02, 0.05) }
+            if kind == 3 { vth += (rng.bernoulli(0.5) ? 1 : -1) * rng.uniform(0.015, 0.05) }
             let row = [vth, idsat, ioff, rc, fmax, iddq, power, temperature]
             for j in 0..<k { values[i * k + j] = row[j] }
 

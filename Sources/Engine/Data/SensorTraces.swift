@@ -64,7 +64,7 @@ public enum SensorTraces {
             channel.withUnsafeMutableBufferPointer { channelOut in
                 Parallel.forRanges(count: n) { range in
                     var values = [Double](repeating: 0, count: len * ch)
-                    for i in range {
+                    for i in range where !Interrupt.isRequested {
                         var rng = DataRNG(seed: o.seed, stream: i)
                         trace(&values, length: len, channels: ch, rng: &rng)
                         if anomalous[i] == 1 {
@@ -84,6 +84,7 @@ public enum SensorTraces {
                 }
             }
         }
+        try Interrupt.check(op)
         let channelNames = (0..<ch).map { $0 < names.count ? names[$0] : "aux\($0 + 1)" }
         return SensorTraceSet(traces: traces, kind: kind, channel: channel, stepLabels: steps, channelNames: channelNames)
     }

@@ -40,7 +40,8 @@ public enum TestPrograms {
         try DataCheck.range(op, "n", o.count, 1...1_000_000)
         var rng = DataRNG(seed: o.seed)
         var texts: [String] = [], names: [String] = [], counts: [Int] = []
-        for _ in 0..<o.count {
+        for i in 0..<o.count {
+            if i & 1023 == 0 { try Interrupt.check(op) }
             let name = "\(rng.choice(families))_\(Vocabulary.letters[rng.int(Vocabulary.letters.count)])\(1 + rng.int(9))"
             let signalCount = 2 + rng.int(5)
             var signals: [String] = []

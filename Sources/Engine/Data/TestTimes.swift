@@ -91,7 +91,8 @@ public enum TestTimes {
 
         var hours: [Double] = [], perUnit: [Double] = [], units: [Int] = [], product: [Int] = [], tester: [Int] = []
         var changeIndex = 0
-        for d in lotDays {
+        for (i, d) in lotDays.enumerated() {
+            if i & 4095 == 0 { try Interrupt.check(op) }
             let w = Double(d) / 7
             while changeIndex < changes.count && changes[changeIndex].week <= d / 7 {
                 speed[changes[changeIndex].tester] = changes[changeIndex].factor

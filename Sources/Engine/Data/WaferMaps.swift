@@ -148,7 +148,7 @@ public enum WaferMaps {
         boxes.withUnsafeMutableBufferPointer { boxOut in
             Parallel.forRanges(count: n) { range in
                 var states = [UInt8](repeating: 0, count: s * s)
-                for i in range {
+                for i in range where !Interrupt.isRequested {
                     var rng = DataRNG(seed: options.seed, stream: i)
                     let kinds = patterns[i].map { classes[$0] }
                     let made = drawMap(size: s, kinds: kinds, labels: patterns[i], shift: options.shift,
@@ -164,6 +164,7 @@ public enum WaferMaps {
                 }
             }
         }
+        try Interrupt.check(op)
         let labelTensor = try Tensor(labels.map(Double.init), shape: [n], dtype: .int64)
         return WaferMapSet(maps: maps, labels: labelTensor, multiHot: multiHot, classNames: classes.map(\.name),
                            boxes: boxes, patterns: patterns)
@@ -343,7 +344,7 @@ public enum WaferMaps {
                 if k == 0 { firstAngle = angle }
                 let at = rng.uniform(0.18, 0.68)
                 let cx = at * cos(angle), cy = at * sin(angle)
-                let r = max(rng.uniform(0.08, 0.2), 1.6 * dieUnit)
+                let r = max(rng.uniform(0.08, 0.2), 2 * dieUnit)
                 let blobs = (0..<3).map { _ in
                     (cx + rng.normal(0, r * 0.45), cy + rng.normal(0, r * 0.45), r * rng.uniform(0.55, 0.9))
                 }
@@ -356,7 +357,7 @@ public enum WaferMaps {
                         best = max(best, soft(br - dist, edge))
                     }
                     return density * best
-                }, label: label, minimumFails: 3, boxed: true))
+                }, label: label, minimumFails: least(7), boxed: true))
             }
             return out
 
@@ -385,7 +386,7 @@ public enum WaferMaps {
         let startRadius = rng.uniform(0, 0.75), startAngle = rng.uniform(-.pi, .pi)
         var x = startRadius * cos(startAngle), y = startRadius * sin(startAngle)
         var heading = rng.uniform(-.pi, .pi)
-        let length = rng.uniform(0.45, 1.3)
+        let length = rng.uniform(0.6, 1.4)
         let curvature = rng.bernoulli(0.5) ? 0 : (rng.bernoulli(0.5) ? 1 : -1) / rng.uniform(1.2, 4)
         let kinkAt = rng.bernoulli(0.2) ? rng.uniform(0.3, 0.7) * length : -1
         let kink = (rng.bernoulli(0.5) ? 1 : -1) * rng.uniform(15, 40) * .pi / 180
@@ -401,9 +402,9 @@ public enum WaferMaps {
             points.append((x, y, travelled))
         }
         let halfWidth = (rng.uniform(0.45, 0.8) + 0.3 * shift) * dieUnit
-        let density = rng.uniform(0.75, 0.97) * contrast
+        let density = rng.uniform(0.85, 0.98) * contrast
         var gaps: [(Double, Double)] = []
-        if rng.bernoulli(0.5) {
+        if rng.bernoulli(0.3) {
             for _ in 0..<(1 + rng.int(2)) {
                 let at = rng.uniform(0.15, 0.85) * travelled
                 gaps.append((at, at + rng.uniform(1, 2.5) * dieUnit))
@@ -422,6 +423,6 @@ public enum WaferMaps {
             }
             for (a, b) in gaps where along >= a && along <= b { return 0 }
             return density * soft(halfWidth - best.squareRoot(), edge)
-        }, label: label, minimumFails: max(4, Int(5 * rim)), boxed: true)
+        }, label: label, minimumFails: max(6, Int(8 * rim)), boxed: true)
     }
 }
