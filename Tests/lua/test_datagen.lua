@@ -92,6 +92,7 @@ test("generator options are checked", function()
   assert_error(function() data.failure_logs{split = "dev"} end, '[failure_logs] option split: expected "all", "train" or "test"')
   assert_error(function() data.parallel_corpus{target = "klingon"} end, "[parallel_corpus] option target")
   assert_error(function() data.sensor_traces{length = 2} end, "[sensor_traces] length must be in")
+  assert_error(function() data.wafer_maps{n = 1000000, size = 64} end, "[wafer_maps] the maps would hold 4096000000 elements; the limit is 268435456")
 end)
 
 test("parametric: matrix, names, corners, limits, bins", function()

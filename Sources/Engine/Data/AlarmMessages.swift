@@ -75,7 +75,7 @@ public enum AlarmMessages {
     ], heldOut: 1)
 
     public static func generate(_ o: TextCorpusOptions) throws -> AlarmMessageSet {
-        try DataCheck.range(op, "n", o.count, 1...10_000_000)
+        try DataCheck.range(op, "n", o.count, 1...1_000_000)
         var rng = DataRNG(seed: o.seed)
         var texts: [String] = [], severity: [Int] = [], type: [Int] = [], equipment: [Int] = []
         var actions: [String] = [], held: [Bool] = []

@@ -95,10 +95,11 @@ enum DataCheck {
         }
     }
 
-    /// Throws when `count` elements would exceed the generators' size budget.
+    /// Throws when `count` elements would exceed the generators' size budget (2^28 elements,
+    /// 1 GiB of float32), before anything is allocated.
     static func budget(_ op: String, _ count: Int, _ what: String) throws {
-        guard count <= 1 << 31 else {
-            throw EngineError(op, "\(what) would hold \(count) elements; the limit is \(1 << 31)")
+        guard count <= 1 << 28 else {
+            throw EngineError(op, "\(what) would hold \(count) elements; the limit is \(1 << 28)")
         }
     }
 }

@@ -171,7 +171,7 @@ public enum FailureLogs {
     }
 
     public static func generate(_ o: TextCorpusOptions) throws -> FailureLogSet {
-        try DataCheck.range(op, "n", o.count, 1...10_000_000)
+        try DataCheck.range(op, "n", o.count, 1...1_000_000)
         var rng = DataRNG(seed: o.seed)
         var texts: [String] = [], cats: [Int] = [], equips: [Int] = [], roots: [Int] = []
         var summaries: [String] = [], entities: [[TextSpan]] = [], held: [Bool] = []
@@ -203,7 +203,7 @@ public enum FailureLogs {
             // Symptom with its test name as an entity; equipment phrase with the id as entity.
             var b = TextBuilder()
             let parts: [String: String] = [
-                "ts": Vocabulary.timestamp(&rng), "lot": lot, "wafer": padded(1 + rng.int(25), 2), "site": values["site"]!,
+                "ts": Vocabulary.timestamp(&rng), "lot": lot, "wafer": padded(1 + rng.int(25), 2), "site": values["site"] ?? "1",
                 "evidence": evidence, "Evidence": capitalized(evidence), "disposition": disposition,
             ]
             var rest = Substring(style)

@@ -74,7 +74,7 @@ public enum Instructions {
     ]
 
     public static func generate(_ o: TextCorpusOptions) throws -> InstructionSet {
-        try DataCheck.range(op, "n", o.count, 1...10_000_000)
+        try DataCheck.range(op, "n", o.count, 1...1_000_000)
         var rng = DataRNG(seed: o.seed)
         var instructions: [String] = [], responses: [String] = [], rejected: [String] = []
         var unsafe: [Bool] = [], task: [Int] = [], held: [Bool] = []

@@ -53,7 +53,7 @@ public enum ParallelCorpus {
     static let supplies = ["VDD", "VDDIO", "VDD_CORE", "VDD_SRAM"]
 
     public static func generate(_ o: TextCorpusOptions, target: Target) throws -> ParallelCorpusSet {
-        try DataCheck.range(op, "n", o.count, 1...10_000_000)
+        try DataCheck.range(op, "n", o.count, 1...1_000_000)
         var rng = DataRNG(seed: o.seed)
         var source: [String] = [], out: [String] = [], patterns: [Int] = [], held: [Bool] = []
         for i in 0..<o.count {

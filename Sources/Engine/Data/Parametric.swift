@@ -91,7 +91,7 @@ public enum Parametric {
     static let cornerShift: [(Double, Double)] = [(0, 0), (1, 1), (-1, -1), (1, -1), (-1, 1)]
 
     public static func generate(_ o: ParametricOptions) throws -> ParametricSet {
-        try DataCheck.range(op, "n", o.count, 1...50_000_000)
+        try DataCheck.range(op, "n", o.count, 1...5_000_000)
         try DataCheck.range(op, "sites", o.sites, 1...64)
         try DataCheck.range(op, "fab", o.fab, 1...1_000_000)
         try DataCheck.range(op, "outlier_rate", o.outlierRate, 0...1)

@@ -37,7 +37,7 @@ public enum TestPrograms {
     static let algorithms = ["march_c", "march_lr", "checkerboard", "walking_ones"]
 
     public static func generate(_ o: TextCorpusOptions) throws -> TestProgramSet {
-        try DataCheck.range(op, "n", o.count, 1...1_000_000)
+        try DataCheck.range(op, "n", o.count, 1...100_000)
         var rng = DataRNG(seed: o.seed)
         var texts: [String] = [], names: [String] = [], counts: [Int] = []
         for i in 0..<o.count {

@@ -51,7 +51,7 @@ public enum TestTimes {
     static let op = "test_times"
 
     public static func generate(_ o: TestTimeOptions) throws -> TestTimeSet {
-        try DataCheck.range(op, "lots", o.lots, 1...10_000_000)
+        try DataCheck.range(op, "lots", o.lots, 1...5_000_000)
         try DataCheck.range(op, "weeks", o.weeks, 1...10_000)
         try DataCheck.range(op, "products", o.products, 1...64)
         try DataCheck.range(op, "testers", o.testers, 1...256)

@@ -253,13 +253,21 @@ public enum WaferMaps {
                 var members = fails[c]
                 if members.isEmpty {
                     // Last resort: the most likely die of the component fails.
-                    let best = (0..<(s * s)).filter { dies[$0] != nil }
-                        .max { component.probability(dies[$0]!) < component.probability(dies[$1]!) }
-                    if let best { states[best] = 2; members = [best] }
+                    var best = -1, bestP = -1.0
+                    for j in 0..<(s * s) {
+                        guard let d = dies[j] else { continue }
+                        let p = component.probability(d)
+                        if p > bestP { best = j; bestP = p }
+                    }
+                    if best >= 0 { states[best] = 2; members = [best] }
                 }
                 guard !members.isEmpty else { continue }
-                let xs = members.map { $0 % s }, ys = members.map { $0 / s }
-                boxes.append(WaferBox(x1: xs.min()!, y1: ys.min()!, x2: xs.max()!, y2: ys.max()!, label: component.label))
+                var box = WaferBox(x1: s, y1: s, x2: -1, y2: -1, label: component.label)
+                for j in members {
+                    box.x1 = min(box.x1, j % s); box.x2 = max(box.x2, j % s)
+                    box.y1 = min(box.y1, j / s); box.y2 = max(box.y2, j / s)
+                }
+                boxes.append(box)
             }
             return boxes
         }
@@ -410,8 +418,8 @@ public enum WaferMaps {
                 gaps.append((at, at + rng.uniform(1, 2.5) * dieUnit))
             }
         }
-        let minX = points.map(\.0).min()! - 2 * dieUnit, maxX = points.map(\.0).max()! + 2 * dieUnit
-        let minY = points.map(\.1).min()! - 2 * dieUnit, maxY = points.map(\.1).max()! + 2 * dieUnit
+        let minX = points.reduce(x) { min($0, $1.0) } - 2 * dieUnit, maxX = points.reduce(x) { max($0, $1.0) } + 2 * dieUnit
+        let minY = points.reduce(y) { min($0, $1.1) } - 2 * dieUnit, maxY = points.reduce(y) { max($0, $1.1) } + 2 * dieUnit
         let edge = 0.12 * dieUnit
         let rim = 1 / (16 * dieUnit)
         return Component(probability: { d in
