@@ -68,7 +68,8 @@ public struct WaferMapOptions: Sendable {
     /// Relative class frequencies (one per class in `classes`); nil for exact balance.
     public var weights: [Double]? = nil
     /// Fab/tool shift strength 0...1: background fail rate, edge roll-off, pattern contrast and
-    /// size statistics, a reticle signature and a preferred Edge-Loc angle all change with it.
+    /// size statistics, a reticle signature and a preferred Edge-Loc angle all change with it
+    /// (Lua's `shift = true` is 0.6: a CNN trained on unshifted maps loses 10–20 points).
     public var shift = 0.0
     /// Fraction 0...1 of mixable maps that get a second, compatible pattern overlaid.
     public var mixed = 0.0
