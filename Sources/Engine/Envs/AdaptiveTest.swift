@@ -146,10 +146,10 @@ public final class AdaptiveTest: Environment {
     }
 
     public func render() -> String {
-        var lines = ["device under test: \(outcome.map { "binned \($0)" } ?? "in test"), time \(fixed(timeSpent, 1)) s"]
+        var lines = ["device under test: \(outcome.map { "binned \($0)" } ?? "in test"), time \(signedFixed(timeSpent, 1)) s"]
         for k in 0..<testCount {
-            let status = ran[k] ? "ran, reading \(fixed(readings[k], 2))" : (k < next ? "skipped" : "pending")
-            lines.append("  test \(k + 1) (\(fixed(costs[k], 1)) s): \(status)\(k == next && outcome == nil ? "  <- next" : "")")
+            let status = ran[k] ? "ran, reading \(signedFixed(readings[k], 2))" : (k < next ? "skipped" : "pending")
+            lines.append("  test \(k + 1) (\(signedFixed(costs[k], 1)) s): \(status)\(k == next && outcome == nil ? "  <- next" : "")")
         }
         return lines.joined(separator: "\n")
     }

@@ -106,7 +106,7 @@ public final class Bandit: Environment {
     public func render() -> String {
         var lines = ["\(arms)-armed \(kind.rawValue) bandit (* marks the best arm)"]
         for a in 0..<arms {
-            lines.append("  arm \(a + 1): mean \(fixed(means[a], 3)), pulled \(pulls[a])\(a == optimalArm ? "  *" : "")")
+            lines.append("  arm \(a + 1): mean \(signedFixed(means[a], 3)), pulled \(pulls[a])\(a == optimalArm ? "  *" : "")")
         }
         return lines.joined(separator: "\n")
     }

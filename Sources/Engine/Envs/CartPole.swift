@@ -118,7 +118,7 @@ public final class CartPole: Environment {
         track[0] = "|"; track[width - 1] = "|"
         track[column - 1] = "["; track[column] = "#"; track[column + 1] = "]"
         let degrees = theta * 180 / Double.pi
-        let numbers = "x=\(fixed(x, 3)) x_dot=\(fixed(state[1], 3)) theta=\(fixed(degrees, 2))deg theta_dot=\(fixed(state[3], 3))"
+        let numbers = "x=\(signedFixed(x, 3)) x_dot=\(signedFixed(state[1], 3)) theta=\(signedFixed(degrees, 2))deg theta_dot=\(signedFixed(state[3], 3))"
         return String(top) + "\n" + String(track) + "\n" + numbers
     }
 
@@ -136,14 +136,8 @@ public final class CartPole: Environment {
     }
 }
 
-/// `x` with `digits` decimals and an explicit sign (for renders).
-func fixed(_ x: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let r = (abs(x) * scale).rounded()
-    let whole = Int(r / scale)
-    var frac = String(Int(r.truncatingRemainder(dividingBy: scale)))
-    while frac.count < digits { frac = "0" + frac }
-    let sign = x < 0 && r != 0 ? "-" : "+"
-    return digits > 0 ? "\(sign)\(whole).\(frac)" : "\(sign)\(whole)"
+/// `x` with `digits` decimals and an explicit sign (for renders); never traps on huge values.
+func signedFixed(_ x: Double, _ digits: Int) -> String {
+    let text = fixed(x, digits)
+    return text.hasPrefix("-") ? text : "+" + text
 }

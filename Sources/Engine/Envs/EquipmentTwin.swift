@@ -102,7 +102,7 @@ public final class EquipmentTwin: Environment {
         var bar = [Character](repeating: "-", count: width)
         bar[width / 2] = "|"
         bar[column] = "*"
-        return "step \(t): T=\(fixed(temperature, 3)) P=\(fixed(pressure, 3)) error=\(fixed(error, 3))\n[" + String(bar) + "]  (-1 .. target .. +1)"
+        return "step \(t): T=\(signedFixed(temperature, 3)) P=\(signedFixed(pressure, 3)) error=\(signedFixed(error, 3))\n[" + String(bar) + "]  (-1 .. target .. +1)"
     }
 
     public func properties() -> Info {

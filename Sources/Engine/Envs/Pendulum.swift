@@ -80,8 +80,8 @@ public final class Pendulum: Environment {
         // theta grows counter-clockwise from upright; positions clockwise from up.
         let k = Int(((-an / (2 * Double.pi)) * 8).rounded())
         let arrow = arrows[((k % 8) + 8) % 8]
-        let torque = lastTorque.map { fixed($0, 2) } ?? "none"
-        return "pendulum \(arrow)  theta=\(fixed(an, 3)) theta_dot=\(fixed(state[1], 3)) torque=\(torque)"
+        let torque = lastTorque.map { signedFixed($0, 2) } ?? "none"
+        return "pendulum \(arrow)  theta=\(signedFixed(an, 3)) theta_dot=\(signedFixed(state[1], 3)) torque=\(torque)"
     }
 
     public func properties() -> Info {

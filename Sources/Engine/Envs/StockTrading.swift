@@ -108,7 +108,7 @@ public final class StockTrading: Environment {
         let bars = Array("▁▂▃▄▅▆▇█")
         let spark = String(recent.map { bars[hi > lo ? Swift.min(7, Int(($0 - lo) / (hi - lo) * 7.999)) : 3] })
         let pos = position == 1 ? "long" : position == -1 ? "short" : "flat"
-        return "day \(day): price \(fixed(price, 2)) \(spark)  position \(pos), portfolio \(fixed(portfolioValue, 4))"
+        return "day \(day): price \(signedFixed(price, 2)) \(spark)  position \(pos), portfolio \(signedFixed(portfolioValue, 4))"
     }
 
     public func properties() -> Info {

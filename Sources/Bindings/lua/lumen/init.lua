@@ -87,3 +87,5 @@ metrics = require "lumen.metrics"
 envs = require "lumen.envs"
 plot = require "lumen.plot"
 Trainer = require "lumen.trainer"
+
+do local g = require "lumen.datagen"; data = data or {}; for k, v in pairs(g) do data[k] = v end end
