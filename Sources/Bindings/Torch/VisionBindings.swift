@@ -214,8 +214,11 @@ enum VisionBindings {
                                             training: false, eps: eps)
         }
         let n = x.shape[0], c = x.shape[1]
-        for (s, name) in [(rm, "running_mean"), (rv, "running_var")] where s.shape != [c] {
-            throw EngineError(op, "expected \(name) of shape (\(c)) (one per channel); got \(shapeString(s.shape))")
+        for (s, name) in [(rm, "running_mean"), (rv, "running_var")] {
+            guard s.shape == [c] && s.dtype.isFloatingPoint else {
+                throw EngineError(op, "expected \(name) of shape (\(c)) (one per channel) and a floating point dtype; got \(s.dtype) \(shapeString(s.shape))")
+            }
+            guard !s.requiresGrad else { throw EngineError(op, "\(name) is updated in place and must not require grad") }
         }
         func perSample(_ t: Tensor?) throws -> Tensor? {
             try t.map { try $0.unsqueeze(0).expand([n, c]).reshape([n * c]) }
@@ -323,7 +326,11 @@ enum VisionBindings {
         case "area":
             var target = size2 ?? (1, 1)
             if let s = scale2 {
-                target = (Int((Double(x4.shape[2]) * s.0).rounded(.down)), Int((Double(x4.shape[3]) * s.1).rounded(.down)))
+                let h = (Double(x4.shape[2]) * s.0).rounded(.down), w = (Double(x4.shape[3]) * s.1).rounded(.down)
+                guard h >= 1 && w >= 1 && h < 1e9 && w < 1e9 else {
+                    throw EngineError(op, "scale_factor (\(s.0),\(s.1)) gives output size \(h)x\(w) for input \(shapeString(x.shape)); expected at least 1x1")
+                }
+                target = (Int(h), Int(w))
             }
             y = try Functional.adaptiveAvgPool2d(x4, outputSize: target)
         default: y = try Functional.upsampleBilinear2d(x4, size: size2, scale: scale2, alignCorners: alignCorners ?? false)

@@ -54,4 +54,16 @@ function F.dropout1d(x, opts)
   return channel_dropout("dropout1d", x, opts, 3)
 end
 
+-- `?name` help in the REPL.
+local docs = require "lumen.help"
+docs["nn.functional.conv2d"] = "F.conv2d(x, weight, bias, {stride=1, padding=0 | {h, w} | \"same\" | \"valid\", dilation=1, groups=1})\n  x (N, C, H, W) or (C, H, W), weight (O, C/groups, kh, kw) -> (N, O, oh, ow)"
+docs["nn.functional.max_pool2d"] = "F.max_pool2d(x, kernel_size, {stride=kernel_size, padding=0, dilation=1, ceil_mode=false, return_indices=false})\n  -> values [, indices: 1-based flat positions inside each input plane]"
+docs["nn.functional.interpolate"] = "F.interpolate(x, {size= | scale_factor=, mode=\"nearest\"|\"bilinear\"|\"linear\"|\"area\", align_corners=})"
+docs["nn.functional.pad"] = "F.pad(x, {left, right, top, bottom, ...}, {mode=\"constant\"|\"reflect\"|\"replicate\"|\"circular\", value=0})  (last dim first, as PyTorch)"
+docs["nn.Conv2d"] = "nn.Conv2d(in, out, kernel_size, {stride=1, padding=0|\"same\", dilation=1, groups=1, bias=true, padding_mode=\"zeros\"})\n  weight (out, in/groups, kh, kw); nn.Conv2d(1, 16, 3, {padding = 1})"
+docs["nn.MaxPool2d"] = "nn.MaxPool2d(kernel_size, {stride=kernel_size, padding=0, dilation=1, ceil_mode=false, return_indices=false})"
+docs["nn.BatchNorm2d"] = "nn.BatchNorm2d(C, {eps=1e-5, momentum=0.1, affine=true, track_running_stats=true}): per-channel batch norm of (N, C, H, W)"
+docs["nn.utils.summary"] = "nn.utils.summary(model, {1, 3, 32, 32}, {print=true}) -> per-layer output shapes, parameters and multiply-adds, with totals"
+docs["Tensor.flip"] = "x:flip(dims) -> copy with the order reversed along dims (a dim or a table of dims)"
+
 return F
