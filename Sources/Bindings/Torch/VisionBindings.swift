@@ -22,15 +22,15 @@ enum VisionBindings {
         vision("conv2d") { lua in
             let op = "conv2d"
             let x = try lua.tensor(1, op), w = try lua.tensor(2, op)
-            let (tensors, o) = try Args.tensorsThenOptions(lua, from: 3, count: 1, op, names: ["bias"])
-            try Args.checkOptions(lua, o, op, ["stride", "padding", "dilation", "groups"])
-            let stride = try Args.optionPair(lua, o, "stride", op) ?? (1, 1)
-            let dilation = try Args.optionPair(lua, o, "dilation", op) ?? (1, 1)
+            let (tensors, o) = try VisionArgs.tensorsThenOptions(lua, from: 3, count: 1, op, names: ["bias"])
+            try VisionArgs.checkOptions(lua, o, op, ["stride", "padding", "dilation", "groups"])
+            let stride = try VisionArgs.optionPair(lua, o, "stride", op) ?? (1, 1)
+            let dilation = try VisionArgs.optionPair(lua, o, "dilation", op) ?? (1, 1)
             let groups = try lua.optionInteger(o, "groups", op) ?? 1
-            switch try Args.padding(lua, o, op) {
+            switch try VisionArgs.padding(lua, o, op) {
             case .same:
                 guard stride == (1, 1) else {
-                    throw EngineError(op, "padding \"same\" needs stride 1; got stride \(Args.pairText(stride))")
+                    throw EngineError(op, "padding \"same\" needs stride 1; got stride \(VisionArgs.pairText(stride))")
                 }
                 lua.push(try Functional.conv2dSame(x, w, bias: tensors[0], dilation: dilation, groups: groups))
             case .explicit(let p):
@@ -42,12 +42,12 @@ enum VisionBindings {
         vision("conv1d") { lua in
             let op = "conv1d"
             let x = try lua.tensor(1, op), w = try lua.tensor(2, op)
-            let (tensors, o) = try Args.tensorsThenOptions(lua, from: 3, count: 1, op, names: ["bias"])
-            try Args.checkOptions(lua, o, op, ["stride", "padding", "dilation", "groups"])
-            let stride = try Args.optionSingle(lua, o, "stride", op) ?? 1
-            let dilation = try Args.optionSingle(lua, o, "dilation", op) ?? 1
+            let (tensors, o) = try VisionArgs.tensorsThenOptions(lua, from: 3, count: 1, op, names: ["bias"])
+            try VisionArgs.checkOptions(lua, o, op, ["stride", "padding", "dilation", "groups"])
+            let stride = try VisionArgs.optionSingle(lua, o, "stride", op) ?? 1
+            let dilation = try VisionArgs.optionSingle(lua, o, "dilation", op) ?? 1
             let groups = try lua.optionInteger(o, "groups", op) ?? 1
-            switch try Args.padding(lua, o, op, single: true) {
+            switch try VisionArgs.padding(lua, o, op, single: true) {
             case .same:
                 guard stride == 1 else { throw EngineError(op, "padding \"same\" needs stride 1; got stride \(stride)") }
                 lua.push(try Functional.conv1dSame(x, w, bias: tensors[0], dilation: dilation, groups: groups))
@@ -60,35 +60,35 @@ enum VisionBindings {
         vision("conv_transpose2d") { lua in
             let op = "conv_transpose2d"
             let x = try lua.tensor(1, op), w = try lua.tensor(2, op)
-            let (tensors, o) = try Args.tensorsThenOptions(lua, from: 3, count: 1, op, names: ["bias"])
-            try Args.checkOptions(lua, o, op, ["stride", "padding", "output_padding", "dilation", "groups"])
+            let (tensors, o) = try VisionArgs.tensorsThenOptions(lua, from: 3, count: 1, op, names: ["bias"])
+            try VisionArgs.checkOptions(lua, o, op, ["stride", "padding", "output_padding", "dilation", "groups"])
             lua.push(try Functional.convTranspose2d(
-                x, w, bias: tensors[0], stride: Args.optionPair(lua, o, "stride", op) ?? (1, 1),
-                padding: Args.optionPair(lua, o, "padding", op) ?? (0, 0),
-                outputPadding: Args.optionPair(lua, o, "output_padding", op) ?? (0, 0),
-                dilation: Args.optionPair(lua, o, "dilation", op) ?? (1, 1), groups: lua.optionInteger(o, "groups", op) ?? 1))
+                x, w, bias: tensors[0], stride: VisionArgs.optionPair(lua, o, "stride", op) ?? (1, 1),
+                padding: VisionArgs.optionPair(lua, o, "padding", op) ?? (0, 0),
+                outputPadding: VisionArgs.optionPair(lua, o, "output_padding", op) ?? (0, 0),
+                dilation: VisionArgs.optionPair(lua, o, "dilation", op) ?? (1, 1), groups: lua.optionInteger(o, "groups", op) ?? 1))
             return 1
         },
         vision("unfold") { lua in
             let op = "unfold"
             let x = try lua.tensor(1, op)
-            let (kernel, o) = try Args.sizeThenOptions(lua, 2, "kernel_size", op)
-            try Args.checkOptions(lua, o, op, ["kernel_size", "dilation", "padding", "stride"])
-            lua.push(try Functional.unfold(x, kernel: kernel, dilation: Args.optionPair(lua, o, "dilation", op) ?? (1, 1),
-                                           padding: Args.optionPair(lua, o, "padding", op) ?? (0, 0),
-                                           stride: Args.optionPair(lua, o, "stride", op) ?? (1, 1)))
+            let (kernel, o) = try VisionArgs.sizeThenOptions(lua, 2, "kernel_size", op)
+            try VisionArgs.checkOptions(lua, o, op, ["kernel_size", "dilation", "padding", "stride"])
+            lua.push(try Functional.unfold(x, kernel: kernel, dilation: VisionArgs.optionPair(lua, o, "dilation", op) ?? (1, 1),
+                                           padding: VisionArgs.optionPair(lua, o, "padding", op) ?? (0, 0),
+                                           stride: VisionArgs.optionPair(lua, o, "stride", op) ?? (1, 1)))
             return 1
         },
         vision("fold") { lua in
             let op = "fold"
             let x = try lua.tensor(1, op)
-            let outputSize = try Args.pair(lua, 2, op, "output_size")
-            let (kernel, o) = try Args.sizeThenOptions(lua, 3, "kernel_size", op)
-            try Args.checkOptions(lua, o, op, ["kernel_size", "dilation", "padding", "stride"])
+            let outputSize = try VisionArgs.pair(lua, 2, op, "output_size")
+            let (kernel, o) = try VisionArgs.sizeThenOptions(lua, 3, "kernel_size", op)
+            try VisionArgs.checkOptions(lua, o, op, ["kernel_size", "dilation", "padding", "stride"])
             lua.push(try Functional.fold(x, outputSize: outputSize, kernel: kernel,
-                                         dilation: Args.optionPair(lua, o, "dilation", op) ?? (1, 1),
-                                         padding: Args.optionPair(lua, o, "padding", op) ?? (0, 0),
-                                         stride: Args.optionPair(lua, o, "stride", op) ?? (1, 1)))
+                                         dilation: VisionArgs.optionPair(lua, o, "dilation", op) ?? (1, 1),
+                                         padding: VisionArgs.optionPair(lua, o, "padding", op) ?? (0, 0),
+                                         stride: VisionArgs.optionPair(lua, o, "stride", op) ?? (1, 1)))
             return 1
         },
     ]
@@ -99,12 +99,12 @@ enum VisionBindings {
         vision("max_pool2d") { lua in
             let op = "max_pool2d"
             let x = try lua.tensor(1, op)
-            let (kernel, o) = try Args.sizeThenOptions(lua, 2, "kernel_size", op)
-            try Args.checkOptions(lua, o, op, ["kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"])
+            let (kernel, o) = try VisionArgs.sizeThenOptions(lua, 2, "kernel_size", op)
+            try VisionArgs.checkOptions(lua, o, op, ["kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"])
             let (values, indices) = try Functional.maxPool2d(
-                x, kernel: kernel, stride: Args.optionPair(lua, o, "stride", op),
-                padding: Args.optionPair(lua, o, "padding", op) ?? (0, 0),
-                dilation: Args.optionPair(lua, o, "dilation", op) ?? (1, 1), ceilMode: lua.optionBool(o, "ceil_mode") ?? false)
+                x, kernel: kernel, stride: VisionArgs.optionPair(lua, o, "stride", op),
+                padding: VisionArgs.optionPair(lua, o, "padding", op) ?? (0, 0),
+                dilation: VisionArgs.optionPair(lua, o, "dilation", op) ?? (1, 1), ceilMode: lua.optionBool(o, "ceil_mode") ?? false)
             lua.push(values)
             guard lua.optionBool(o, "return_indices") ?? false else { return 1 }
             lua.push(try Bind.oneBased(indices))
@@ -113,12 +113,12 @@ enum VisionBindings {
         vision("avg_pool2d") { lua in
             let op = "avg_pool2d"
             let x = try lua.tensor(1, op)
-            let (kernel, o) = try Args.sizeThenOptions(lua, 2, "kernel_size", op)
-            try Args.checkOptions(lua, o, op, ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+            let (kernel, o) = try VisionArgs.sizeThenOptions(lua, 2, "kernel_size", op)
+            try VisionArgs.checkOptions(lua, o, op, ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                                                "divisor_override"])
             lua.push(try Functional.avgPool2d(
-                x, kernel: kernel, stride: Args.optionPair(lua, o, "stride", op),
-                padding: Args.optionPair(lua, o, "padding", op) ?? (0, 0), ceilMode: lua.optionBool(o, "ceil_mode") ?? false,
+                x, kernel: kernel, stride: VisionArgs.optionPair(lua, o, "stride", op),
+                padding: VisionArgs.optionPair(lua, o, "padding", op) ?? (0, 0), ceilMode: lua.optionBool(o, "ceil_mode") ?? false,
                 countIncludePad: lua.optionBool(o, "count_include_pad") ?? true,
                 divisorOverride: lua.optionInteger(o, "divisor_override", op)))
             return 1
@@ -126,8 +126,8 @@ enum VisionBindings {
         vision("adaptive_avg_pool2d") { lua in
             let op = "adaptive_avg_pool2d"
             let x = try lua.tensor(1, op)
-            let (size, o) = try Args.sizeThenOptions(lua, 2, "output_size", op)
-            try Args.checkOptions(lua, o, op, ["output_size"])
+            let (size, o) = try VisionArgs.sizeThenOptions(lua, 2, "output_size", op)
+            try VisionArgs.checkOptions(lua, o, op, ["output_size"])
             lua.push(try Functional.adaptiveAvgPool2d(x, outputSize: size))
             return 1
         },
@@ -139,9 +139,9 @@ enum VisionBindings {
         vision("batch_norm") { lua in
             let op = "batch_norm"
             let x = try lua.tensor(1, op)
-            let (t, o) = try Args.tensorsThenOptions(lua, from: 2, count: 4, op,
+            let (t, o) = try VisionArgs.tensorsThenOptions(lua, from: 2, count: 4, op,
                                                      names: ["running_mean", "running_var", "weight", "bias"])
-            try Args.checkOptions(lua, o, op, ["training", "momentum", "eps"])
+            try VisionArgs.checkOptions(lua, o, op, ["training", "momentum", "eps"])
             lua.push(try Functional.batchNorm(x, runningMean: t[0], runningVar: t[1], weight: t[2], bias: t[3],
                                               training: lua.optionBool(o, "training") ?? false,
                                               momentum: lua.optionNumber(o, "momentum", op) ?? 0.1,
@@ -152,8 +152,8 @@ enum VisionBindings {
             let op = "group_norm"
             let x = try lua.tensor(1, op)
             let groups = try lua.integer(2, op, "num_groups")
-            let (t, o) = try Args.tensorsThenOptions(lua, from: 3, count: 2, op, names: ["weight", "bias"])
-            try Args.checkOptions(lua, o, op, ["eps"])
+            let (t, o) = try VisionArgs.tensorsThenOptions(lua, from: 3, count: 2, op, names: ["weight", "bias"])
+            try VisionArgs.checkOptions(lua, o, op, ["eps"])
             lua.push(try Functional.groupNorm(x, groups: groups, weight: t[0], bias: t[1],
                                               eps: lua.optionNumber(o, "eps", op) ?? 1e-5))
             return 1
@@ -161,9 +161,9 @@ enum VisionBindings {
         vision("instance_norm") { lua in
             let op = "instance_norm"
             let x = try lua.tensor(1, op)
-            let (t, o) = try Args.tensorsThenOptions(lua, from: 2, count: 4, op,
+            let (t, o) = try VisionArgs.tensorsThenOptions(lua, from: 2, count: 4, op,
                                                      names: ["running_mean", "running_var", "weight", "bias"])
-            try Args.checkOptions(lua, o, op, ["use_input_stats", "momentum", "eps"])
+            try VisionArgs.checkOptions(lua, o, op, ["use_input_stats", "momentum", "eps"])
             lua.push(try instanceNorm(x, runningMean: t[0], runningVar: t[1], weight: t[2], bias: t[3],
                                       useInputStats: lua.optionBool(o, "use_input_stats") ?? true,
                                       momentum: lua.optionNumber(o, "momentum", op) ?? 0.1,
@@ -183,8 +183,8 @@ enum VisionBindings {
             guard !shape.isEmpty && shape.count <= x.rank && Array(x.shape.suffix(shape.count)) == shape else {
                 throw EngineError(op, "input shape \(shapeString(x.shape)) does not end with normalized_shape (\(shape.map(String.init).joined(separator: ",")))")
             }
-            let (t, o) = try Args.tensorsThenOptions(lua, from: 3, count: 2, op, names: ["weight", "bias"])
-            try Args.checkOptions(lua, o, op, ["eps"])
+            let (t, o) = try VisionArgs.tensorsThenOptions(lua, from: 3, count: 2, op, names: ["weight", "bias"])
+            try VisionArgs.checkOptions(lua, o, op, ["eps"])
             lua.push(try Functional.layerNorm(x, normalizedShape: shape, weight: t[0], bias: t[1],
                                               eps: lua.optionNumber(o, "eps", op) ?? 1e-5))
             return 1
@@ -239,10 +239,10 @@ enum VisionBindings {
         vision("interpolate") { lua in
             let op = "interpolate"
             let x = try lua.tensor(1, op)
-            try Args.checkOptions(lua, 2, op, ["size", "scale_factor", "mode", "align_corners"])
+            try VisionArgs.checkOptions(lua, 2, op, ["size", "scale_factor", "mode", "align_corners"])
             let mode = try lua.optionString(2, "mode", op) ?? "nearest"
-            let size = try Args.optionPair(lua, 2, "size", op)
-            let scale = try lua.withField(2, "scale_factor") { try Args.numberPair(lua, -1, op, "scale_factor") }
+            let size = try VisionArgs.optionPair(lua, 2, "size", op)
+            let scale = try lua.withField(2, "scale_factor") { try VisionArgs.numberPair(lua, -1, op, "scale_factor") }
             let alignCorners = lua.optionBool(2, "align_corners")
             lua.push(try interpolate(x, mode: mode, size: size, scale: scale, alignCorners: alignCorners))
             return 1
@@ -259,7 +259,7 @@ enum VisionBindings {
                 mode = try lua.string(3, op, "mode")
                 value = try lua.optNumber(4, op, "value") ?? 0
             } else if !lua.isNoneOrNil(3) {
-                try Args.checkOptions(lua, 3, op, ["mode", "value"])
+                try VisionArgs.checkOptions(lua, 3, op, ["mode", "value"])
                 mode = try lua.optionString(3, "mode", op) ?? mode
                 value = try lua.optionNumber(3, "value", op) ?? value
             }
@@ -352,7 +352,7 @@ enum VisionBindings {
 }
 
 /// Argument readers shared by the vision bindings.
-enum Args {
+enum VisionArgs {
     /// How a convolution pads.
     enum Padding {
         case same
