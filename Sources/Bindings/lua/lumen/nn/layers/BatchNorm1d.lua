@@ -2,7 +2,6 @@
 --   track_running_stats = true, dtype}): normalizes (N, C) or (N, C, L) per channel C.
 -- Training uses batch statistics and updates the running_mean / running_var buffers
 -- (momentum = false: cumulative average, PyTorch's momentum=None); eval uses the running statistics.
-local nn = require "lumen.nn"
 local BatchNorm = require "lumen.nn.layers._BatchNorm"
 
 local BatchNorm1d = BatchNorm:extend("BatchNorm1d")

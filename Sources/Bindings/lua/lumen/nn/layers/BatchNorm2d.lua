@@ -4,7 +4,6 @@
 -- num_batches_tracked, as PyTorch. Training uses batch statistics and updates the running
 -- ones (momentum = false: cumulative average); eval uses the running ones.
 --   nn.BatchNorm2d(16)                           (N,16,H,W) -> (N,16,H,W)
-local nn = require "lumen.nn"
 local BatchNorm = require "lumen.nn.layers._BatchNorm"
 
 local BatchNorm2d = BatchNorm:extend("BatchNorm2d")
