@@ -45,8 +45,9 @@ enum BindingTable {
     static let entries: [BindingEntry] =
         TensorUserdata.bindings + TensorIndexing.bindings + TorchCreation.bindings + TorchMath.bindings
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
-        + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings + PlotBindings.bindings
-        + DataGenBindings.bindings + [ObjectUserdata.gc]
+        + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings
+        + PlotBindings.bindings + DataGenBindings.bindings + VisionBindings.bindings
+        + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).
     static let objectGCIndex = entries.count - 1

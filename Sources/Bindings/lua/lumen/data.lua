@@ -753,6 +753,7 @@ local progress = require "lumen.progress"
 data.progress = progress
 data.Logger = progress.Logger
 data.json = require "lumen.json"
+data.augment = require "lumen.augment"   -- image augmentations usable as batch_transform
 
 -- `?name` help in the REPL (entries added to lumen.help's table).
 local docs = require "lumen.help"
@@ -770,5 +771,6 @@ docs["data.randperm"] = "data.randperm(n, seed [, epoch]) -> int64 permutation o
 docs["data.progress.bar"] = "data.progress.bar(total, {label=}) -> bar; bar:update(n, {loss=...}); bar:close(); for ... in bar:wrap(iter) do"
 docs["data.Logger"] = "data.Logger({path=\"m.csv\" | \"m.jsonl\", format=, fields=, append=, echo=}) -> log:log{epoch=1, loss=...}; log:close()"
 docs["data.json"] = "data.json.encode(value) -> JSON text;  data.json.decode(text) -> Lua value"
+docs["data.augment"] = "data.augment (= require \"lumen.augment\"): hflip, vflip, rot90, rotate, warp_affine; transforms for batch_transform:\n  random_hflip, random_vflip, random_rot90, random_rotation, random_crop, random_shift, gaussian_noise, cutout, compose\n  data.DataLoader(ds, {batch_size = 64, batch_transform = data.augment.random_hflip()})"
 
 return data

@@ -9,16 +9,20 @@
 --   containers           Sequential, ModuleList, ModuleDict, Residual (children named 1, 2, ...)
 --   layers               Identity, Linear, Bilinear, Flatten, Unflatten, Dropout, Embedding,
 --                        BatchNorm1d, LayerNorm
+--   vision layers        Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+--                        BatchNorm2d, GroupNorm, InstanceNorm2d, Upsample, Dropout2d
+--   blocks               BasicBlock, Bottleneck (ResNet), BasicConv2d, InceptionBlock, DepthwiseSeparableConv,
+--                        SqueezeExcitation, MBConv (lumen/nn/blocks/)
 --   activations          ReLU, LeakyReLU, PReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax,
 --                        LogSoftmax
 --   losses               MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
 --                        CrossEntropyLoss, NLLLoss, KLDivLoss, CosineEmbeddingLoss, MarginRankingLoss,
 --                        TripletMarginLoss (base class nn.Loss)
 --   nn.init              in-place initializers (uniform_, kaiming_uniform_, orthogonal_, ...)
---   nn.utils             gradcheck, state_dict_from_pytorch / state_dict_to_pytorch
+--   nn.utils             gradcheck, summary(model, input_shape), state_dict_from_pytorch / state_dict_to_pytorch
 --
 -- Indices count from 1 everywhere a user sees one: dims, class labels, token ids, child names.
--- Every class is one file under lumen/nn/{containers,layers,activations,losses}/.
+-- Every class is one file under lumen/nn/{containers,layers,activations,losses,blocks}/.
 local nn = {}
 package.loaded["lumen.nn"] = nn   -- class files `require "lumen.nn"` while this file runs
 
@@ -36,15 +40,20 @@ local classes = {
   containers = {"Sequential", "ModuleList", "ModuleDict", "Residual"},
   layers = {"Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Embedding",
     "BatchNorm1d", "LayerNorm"},
+  vision = {"Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d",
+    "GroupNorm", "InstanceNorm2d", "Upsample", "Dropout2d"},
+  blocks = {"BasicBlock", "Bottleneck", "BasicConv2d", "InceptionBlock", "DepthwiseSeparableConv", "SqueezeExcitation",
+    "MBConv"},
   activations = {"ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus",
     "Softmax", "LogSoftmax"},
   losses = {"Loss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
     "TripletMarginLoss"},
 }
-for _, group in ipairs({"containers", "layers", "activations", "losses"}) do
+local folders = {vision = "layers"}
+for _, group in ipairs({"containers", "layers", "vision", "activations", "losses", "blocks"}) do
   for _, name in ipairs(classes[group]) do
-    nn[name] = require("lumen.nn." .. group .. "." .. name)
+    nn[name] = require("lumen.nn." .. (folders[group] or group) .. "." .. name)
   end
 end
 

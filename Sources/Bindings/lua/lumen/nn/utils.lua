@@ -78,4 +78,10 @@ end
 
 utils.shift_indices = shift_indices
 
+--- Per-layer output shapes, parameter counts and multiply-adds of one forward pass, printed
+--- and returned (see lumen/nn/summary.lua): nn.utils.summary(net, {1, 3, 32, 32}).
+function utils.summary(model, input_shape, opts)
+  return require("lumen.nn.summary")(model, input_shape, opts)
+end
+
 return utils

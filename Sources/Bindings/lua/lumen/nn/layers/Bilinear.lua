@@ -32,6 +32,11 @@ function Bilinear:forward(x1, x2)
   return nn.functional.bilinear(x1, x2, self.weight, self.bias)
 end
 
+--- Multiply-adds of one forward (for nn.utils.summary).
+function Bilinear:flops(_, output)
+  return output:numel() * self.in1_features * self.in2_features
+end
+
 function Bilinear:extra_repr()
   return string.format("in1_features=%d, in2_features=%d, out_features=%d, bias=%s", self.in1_features,
     self.in2_features, self.out_features, tostring(self.bias ~= nil))

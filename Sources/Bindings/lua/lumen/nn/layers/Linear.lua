@@ -32,6 +32,11 @@ function Linear:forward(x)
   return nn.functional.linear(x, self.weight, self.bias)
 end
 
+--- Multiply-adds of one forward (for nn.utils.summary).
+function Linear:flops(_, output)
+  return output:numel() * self.in_features
+end
+
 function Linear:extra_repr()
   return string.format("in_features=%d, out_features=%d, bias=%s", self.in_features, self.out_features,
     tostring(self.bias ~= nil))
