@@ -55,8 +55,8 @@ public final class Adagrad: Optimizer {
         let sign: T = group.flag("maximize") ? -1 : 1
         let p = param.pointer(T.self), g = grad.pointer(T.self), s = stateSum.pointer(T.self)
         let count = param.numel
-        withConstant(group.value("weight_decay") != 0) { hasDecay in
-            Elementwise.run(count: count) { range in
+        Elementwise.run(count: count) { range in
+            withConstant(group.value("weight_decay") != 0) { hasDecay in
                 for i in range {
                     var d = sign * g[i]
                     if hasDecay { d = d + wd * p[i] }

@@ -97,10 +97,10 @@ public class Adam: Optimizer {
         // Without amsgrad the pointer is never read.
         let vmax = maxExpAvgSq?.pointer(T.self) ?? v
         let count = param.numel
-        withConstant(!decoupled && weightDecay != 0) { l2 in
-            withConstant(maxExpAvgSq != nil) { amsgrad in
-                withConstant(abs(w1) < 0.5) { smallWeight in
-                    Elementwise.run(count: count) { range in
+        Elementwise.run(count: count) { range in
+            withConstant(!decoupled && weightDecay != 0) { l2 in
+                withConstant(maxExpAvgSq != nil) { amsgrad in
+                    withConstant(abs(w1) < 0.5) { smallWeight in
                         for i in range {
                             let x = p[i] * shrink
                             var d = sign * g[i]

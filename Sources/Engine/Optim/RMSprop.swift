@@ -67,11 +67,11 @@ public final class RMSprop: Optimizer {
         // Pointers of absent buffers are never read.
         let buf = momentumBuffer?.pointer(T.self) ?? s, ga = gradAvg?.pointer(T.self) ?? s
         let count = param.numel
-        withConstant(group.value("weight_decay") != 0) { hasDecay in
-            withConstant(gradAvg != nil) { centered in
-                withConstant(momentumBuffer != nil) { hasMomentum in
-                    withConstant(abs(w) < 0.5) { smallWeight in
-                        Elementwise.run(count: count) { range in
+        Elementwise.run(count: count) { range in
+            withConstant(group.value("weight_decay") != 0) { hasDecay in
+                withConstant(gradAvg != nil) { centered in
+                    withConstant(momentumBuffer != nil) { hasMomentum in
+                        withConstant(abs(w) < 0.5) { smallWeight in
                             for i in range {
                                 var d = sign * g[i]
                                 if hasDecay { d = d + wd * p[i] }

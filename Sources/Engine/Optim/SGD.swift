@@ -62,8 +62,8 @@ public final class SGD: Optimizer {
         let sign: T = group.flag("maximize") ? -1 : 1
         let count = param.numel
         guard let buffer else {
-            withConstant(group.value("weight_decay") != 0) { hasDecay in
-                Elementwise.run(count: count) { range in
+            Elementwise.run(count: count) { range in
+                withConstant(group.value("weight_decay") != 0) { hasDecay in
                     for i in range {
                         var d = sign * g[i]
                         if hasDecay { d = d + wd * p[i] }
@@ -74,10 +74,10 @@ public final class SGD: Optimizer {
             return
         }
         let b = buffer.pointer(T.self)
-        withConstant(group.value("weight_decay") != 0) { hasDecay in
-            withConstant(group.flag("nesterov")) { nesterov in
-                withConstant(fresh) { fresh in
-                    Elementwise.run(count: count) { range in
+        Elementwise.run(count: count) { range in
+            withConstant(group.value("weight_decay") != 0) { hasDecay in
+                withConstant(group.flag("nesterov")) { nesterov in
+                    withConstant(fresh) { fresh in
                         for i in range {
                             var d = sign * g[i]
                             if hasDecay { d = d + wd * p[i] }

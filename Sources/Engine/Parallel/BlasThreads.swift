@@ -7,7 +7,7 @@ import Synchronization
 /// threads (convolutions over batch items) pin BLAS to one thread while they run.
 enum BlasThreads {
     /// Products below this many flops run on one BLAS thread.
-    static let threadedFlops = 64 * 1024 * 1024
+    static let threadedFlops = 8 * 1024 * 1024
     /// Threads OpenBLAS was started with.
     static let configured = Swift.max(1, openblas_get_num_threads())
     private static let current = Atomic<Int32>(-1)
