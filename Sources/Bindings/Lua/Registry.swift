@@ -46,6 +46,7 @@ enum BindingTable {
         TensorUserdata.bindings + TensorIndexing.bindings + TorchCreation.bindings + TorchMath.bindings
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
         + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings
+        + SequenceBindings.bindings
         + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).

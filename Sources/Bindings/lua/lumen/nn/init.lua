@@ -14,6 +14,10 @@
 --   losses               MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
 --                        CrossEntropyLoss, NLLLoss, KLDivLoss, CosineEmbeddingLoss, MarginRankingLoss,
 --                        TripletMarginLoss (base class nn.Loss)
+--   sequence             RNN, LSTM, GRU (RNNBase), RNNCell, LSTMCell, GRUCell (RNNCellBase),
+--                        MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer,
+--                        TransformerEncoder, TransformerDecoder, Transformer, PositionalEncoding,
+--                        LearnedPositionalEncoding; nn.utils.rnn (packed sequences)
 --   nn.init              in-place initializers (uniform_, kaiming_uniform_, orthogonal_, ...)
 --   nn.utils             gradcheck, state_dict_from_pytorch / state_dict_to_pytorch
 --
@@ -41,11 +45,16 @@ local classes = {
   losses = {"Loss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
     "TripletMarginLoss"},
+  sequence = {"RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
+    "PositionalEncoding", "LearnedPositionalEncoding"},
 }
-for _, group in ipairs({"containers", "layers", "activations", "losses"}) do
+for _, group in ipairs({"containers", "layers", "activations", "losses", "sequence"}) do
   for _, name in ipairs(classes[group]) do
     nn[name] = require("lumen.nn." .. group .. "." .. name)
   end
 end
+
+nn.utils.rnn = require "lumen.nn.sequence.packing"
 
 return nn
