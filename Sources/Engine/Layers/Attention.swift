@@ -311,13 +311,7 @@ struct AttentionKernel: Sendable {
             row.update(repeating: m.isNaN ? m : 0, count: S)
             return
         }
-        var sum: T = 0
-        for j in 0..<limit {
-            let e = T.exp(row[j] - m)
-            row[j] = e
-            sum += e
-        }
-        let inv = 1 / sum
+        let inv = 1 / VectorMath.expShifted(row, limit, shift: m)
         for j in 0..<limit { row[j] *= inv }
         if limit < S { (row + limit).update(repeating: 0, count: S - limit) }
     }

@@ -256,8 +256,6 @@ struct RecurrentKernel: Sendable {
         return t < lengths[b]
     }
 
-    @inline(__always) static func sigmoid<T: FloatElement>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
-
     // MARK: forward
 
     /// Runs the layer, writing output (T·B·H), final h (B·H) and final c (B·H) into `out`.
@@ -296,16 +294,16 @@ struct RecurrentKernel: Sendable {
                     let hb = h + b * H, cb = c + b * H, ob = ot + b * H
                     guard active(t, b) else { ob.update(repeating: 0, count: H); continue }
                     let a = gt + b * G
-                    for j in 0..<H {
-                        let i = Self.sigmoid(a[j]), f = Self.sigmoid(a[H + j])
-                        let g = T.tanh(a[2 * H + j]), o = Self.sigmoid(a[3 * H + j])
-                        a[j] = i; a[H + j] = f; a[2 * H + j] = g; a[3 * H + j] = o
-                        let cn = f * cb[j] + i * g
-                        cb[j] = cn
-                        let hn = o * T.tanh(cn)
-                        hb[j] = hn
-                        ob[j] = hn
-                    }
+                    // Gates in place (i, f sigmoid; g tanh; o sigmoid), then c' = f c + i g and
+                    // h' = o tanh(c'), each a vectorizable pass over the row.
+                    VectorMath.sigmoid(a, 2 * H)
+                    VectorMath.tanh(a + 2 * H, H)
+                    VectorMath.sigmoid(a + 3 * H, H)
+                    for j in 0..<H { cb[j] = a[H + j] * cb[j] + a[j] * a[2 * H + j] }
+                    ob.update(from: cb, count: H)
+                    VectorMath.tanh(ob, H)
+                    for j in 0..<H { ob[j] *= a[3 * H + j] }
+                    hb.update(from: ob, count: H)
                 }
             case .rnnTanh, .rnnRelu:
                 Blas.gemm(false, true, B, G, H, 1, hp, H, w, H, 1, gt, G)
@@ -314,12 +312,9 @@ struct RecurrentKernel: Sendable {
                     let hb = h + b * H, ob = ot + b * H
                     guard active(t, b) else { ob.update(repeating: 0, count: H); continue }
                     let a = gt + b * G
-                    for j in 0..<H {
-                        let hn = relu ? Swift.max(a[j], 0) : T.tanh(a[j])
-                        a[j] = hn
-                        hb[j] = hn
-                        ob[j] = hn
-                    }
+                    if relu { for j in 0..<H { a[j] = a[j] > 0 ? a[j] : 0 } } else { VectorMath.tanh(a, H) }
+                    hb.update(from: a, count: H)
+                    ob.update(from: a, count: H)
                 }
             case .gru:
                 let cand = tape.hiddenCandidate!.pointer(T.self) + t * bh
@@ -332,13 +327,15 @@ struct RecurrentKernel: Sendable {
                         let hb = h + b * H, ob = ot + b * H, cb = cand + b * H
                         guard active(t, b) else { ob.update(repeating: 0, count: H); continue }
                         let a = gt + b * G, u = sg + b * G
+                        // r, z = sigmoid(gi + gh); n = tanh(gi_n + r (W_hn h + b_hn)).
+                        for j in 0..<2 * H { a[j] += u[j] }
+                        VectorMath.sigmoid(a, 2 * H)
+                        cb.update(from: u + 2 * H, count: H)
+                        for j in 0..<H { a[2 * H + j] += a[j] * cb[j] }
+                        VectorMath.tanh(a + 2 * H, H)
                         for j in 0..<H {
-                            let r = Self.sigmoid(a[j] + u[j]), z = Self.sigmoid(a[H + j] + u[H + j])
-                            let hn = u[2 * H + j]
-                            let n = T.tanh(a[2 * H + j] + r * hn)
-                            a[j] = r; a[H + j] = z; a[2 * H + j] = n
-                            cb[j] = hn
-                            let hNew = (1 - z) * n + z * hb[j]
+                            let z = a[H + j], n = a[2 * H + j]
+                            let hNew = n + z * (hb[j] - n)
                             hb[j] = hNew
                             ob[j] = hNew
                         }
@@ -369,7 +366,9 @@ struct RecurrentKernel: Sendable {
         let gates = tape.gates.pointer(T.self), hPrev = tape.hPrev.pointer(T.self)
         let dA = dInput.pointer(T.self), dAh = dHiddenT.pointer(T.self)
         let w = whh.pointer(T.self)
-        var carry = [T](repeating: 0, count: bh)
+        // Scratch: the dh_prev product (B, H) and tanh(c) of the current row.
+        let scratch = try Tensor(shape: [bh + H], dtype: type, zeroed: false, op: op)
+        let tmp = scratch.pointer(T.self), tcs = tmp + bh
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let t = time(s)
             let gt = gates + t * B * G, go = gOut + t * bh, da = dA + t * B * G, dah = dAh + t * B * G
@@ -384,10 +383,12 @@ struct RecurrentKernel: Sendable {
                 switch mode {
                 case .lstm:
                     let cp = tape.cPrev!.pointer(T.self) + t * bh + b * H
+                    for j in 0..<H { tcs[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j] }
+                    VectorMath.tanh(tcs, H)
                     for j in 0..<H {
                         let i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j]
                         let dhj = db[j] + gob[j]
-                        let tc = T.tanh(f * cp[j] + i * gg)
+                        let tc = tcs[j]
                         let dcj = dcb[j] + dhj * o * (1 - tc * tc)
                         d[j] = dcj * gg * i * (1 - i)
                         d[H + j] = dcj * cp[j] * f * (1 - f)
@@ -415,13 +416,10 @@ struct RecurrentKernel: Sendable {
                 }
             }
             // dh_prev = dA_h W_hh for the sequences active at t; the others carry dh unchanged.
-            carry.withUnsafeMutableBufferPointer { buffer in
-                let tmp = buffer.baseAddress!
-                Blas.gemm(false, false, B, H, G, 1, dah, G, w, H, 0, tmp, H)
-                for b in 0..<B where active(t, b) {
-                    let db = pdh + b * H, tb = tmp + b * H
-                    if mode == .gru { for j in 0..<H { db[j] += tb[j] } } else { (db).update(from: tb, count: H) }
-                }
+            Blas.gemm(false, false, B, H, G, 1, dah, G, w, H, 0, tmp, H)
+            for b in 0..<B where active(t, b) {
+                let db = pdh + b * H, tb = tmp + b * H
+                if mode == .gru { for j in 0..<H { db[j] += tb[j] } } else { db.update(from: tb, count: H) }
             }
             if s % 64 == 0 { try Interrupt.check(op) }
         }
