@@ -5,8 +5,9 @@ import Engine
 /// The recurrent and attention kernels behind lumen/nn/sequence (RNN, LSTM, GRU, their cells,
 /// MultiheadAttention, the transformer layers) and nn.functional.scaled_dot_product_attention.
 /// Functions live in `lumen_internal` with a `seq_` prefix; the Lua layers read their options.
+/// `bindings` also carries the tokenizer and text-metric bindings (TextBindings).
 enum SequenceBindings {
-    static let bindings: [BindingEntry] = [rnn, rnnCell, sdpa, mha]
+    static let bindings: [BindingEntry] = [rnn, rnnCell, sdpa, mha] + TextBindings.bindings
 
     static func entry(_ name: String, _ f: @escaping Binding) -> BindingEntry {
         BindingEntry(.namespace("lumen_internal", "seq_" + name), f)
