@@ -46,7 +46,7 @@ enum BindingTable {
         TensorUserdata.bindings + TensorIndexing.bindings + TorchCreation.bindings + TorchMath.bindings
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
         + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings
-        + PlotBindings.bindings + DataGenBindings.bindings + VisionBindings.bindings
+        + PlotBindings.bindings + DataGenBindings.bindings + VisionBindings.bindings + SequenceBindings.bindings
         + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).

@@ -87,5 +87,6 @@ metrics = require "lumen.metrics"
 envs = require "lumen.envs"
 plot = require "lumen.plot"
 Trainer = require "lumen.trainer"
+text = require "lumen.text"
 
 do local g = require "lumen.datagen"; data = data or {}; for k, v in pairs(g) do data[k] = v end end

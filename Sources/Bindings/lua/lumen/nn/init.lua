@@ -18,6 +18,10 @@
 --   losses               MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
 --                        CrossEntropyLoss, NLLLoss, KLDivLoss, CosineEmbeddingLoss, MarginRankingLoss,
 --                        TripletMarginLoss (base class nn.Loss)
+--   sequence             RNN, LSTM, GRU (RNNBase), RNNCell, LSTMCell, GRUCell (RNNCellBase),
+--                        MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer,
+--                        TransformerEncoder, TransformerDecoder, Transformer, PositionalEncoding,
+--                        LearnedPositionalEncoding; nn.utils.rnn (packed sequences)
 --   nn.init              in-place initializers (uniform_, kaiming_uniform_, orthogonal_, ...)
 --   nn.utils             gradcheck, summary(model, input_shape), state_dict_from_pytorch / state_dict_to_pytorch
 --
@@ -49,12 +53,17 @@ local classes = {
   losses = {"Loss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
     "TripletMarginLoss"},
+  sequence = {"RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
+    "PositionalEncoding", "LearnedPositionalEncoding"},
 }
 local folders = {vision = "layers"}
-for _, group in ipairs({"containers", "layers", "vision", "activations", "losses", "blocks"}) do
+for _, group in ipairs({"containers", "layers", "vision", "activations", "losses", "blocks", "sequence"}) do
   for _, name in ipairs(classes[group]) do
     nn[name] = require("lumen.nn." .. (folders[group] or group) .. "." .. name)
   end
 end
+
+nn.utils.rnn = require "lumen.nn.sequence.packing"
 
 return nn
