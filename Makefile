@@ -35,6 +35,7 @@ bench: deps
 	-python3 bench/numpy_ref.py
 	.build/release/lumen bench/lua/ops.lua
 	.build/release/lumen bench/lua/cartpole.lua
+	.build/release/lumen bench/lua/seq_steps.lua
 	python3 bench/startup.py .build/release/lumen
 
 clean:
