@@ -123,6 +123,31 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// The packed self-attention path equals attention on the three column blocks, and its
+    /// gradient arrives as one (B, L, 3D) tensor.
+    func testPackedSelfAttention() throws {
+        let x = try leaf([2, 4, 12], seed: 21)
+        let mask = try Tensor([0, 0, 1, 0, 0, 0, 0, 0], shape: [2, 4], dtype: .bool)
+        let packed = try Functional.multiHeadSelfAttention(packed: x, heads: 2, keyPaddingMask: mask, causalOffset: 0)
+        try packed.output.sum().backward()
+        let g = try XCTUnwrap(x.grad).toDoubles()
+        x.grad = nil
+        let parts = try x.chunk(3, dim: 2)
+        let split = try Functional.multiHeadAttention(query: parts[0], key: parts[1], value: parts[2], heads: 2,
+                                                      keyPaddingMask: mask, causalOffset: 0)
+        try assertClose(packed.output, split.output.toDoubles(), rtol: 1e-12, atol: 1e-12)
+        try split.output.sum().backward()
+        try assertClose(XCTUnwrap(x.grad), g, rtol: 1e-12, atol: 1e-12)
+        try assertGradcheck([x]) { t in
+            let r = try Functional.multiHeadSelfAttention(packed: t[0].transpose(0, 1).transpose(0, 1), heads: 4,
+                                                          causalOffset: 0, needWeights: true)
+            return try Tensor.cat([r.output.reshape([-1]), XCTUnwrap(r.weights).reshape([-1])], dim: 0)
+        }
+        assertEngineError("multi_head_attention", "packed projection") {
+            _ = try Functional.multiHeadSelfAttention(packed: Tensor.zeros([2, 4, 10]), heads: 2)
+        }
+    }
+
     func testErrors() {
         assertEngineError("scaled_dot_product_attention", "shapes do not fit") {
             _ = try Functional.scaledDotProductAttention(Tensor.zeros([2, 3, 4]), Tensor.zeros([2, 5, 3]), Tensor.zeros([2, 5, 2]))

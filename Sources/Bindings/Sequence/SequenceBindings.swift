@@ -7,7 +7,7 @@ import Engine
 /// Functions live in `lumen_internal` with a `seq_` prefix; the Lua layers read their options.
 /// `bindings` also carries the tokenizer and text-metric bindings (TextBindings).
 enum SequenceBindings {
-    static let bindings: [BindingEntry] = [rnn, rnnCell, sdpa, mha] + TextBindings.bindings
+    static let bindings: [BindingEntry] = [rnn, rnnCell, sdpa, mha, mhaPacked] + TextBindings.bindings
 
     static func entry(_ name: String, _ f: @escaping Binding) -> BindingEntry {
         BindingEntry(.namespace("lumen_internal", "seq_" + name), f)
@@ -101,21 +101,51 @@ enum SequenceBindings {
         return 1
     }
 
-    /// seq_mha(q (B,L,D), k (B,S,D), v (B,S,Dv), heads, {attn_mask, key_padding_mask,
-    /// causal_offset, dropout_p, need_weights, scale}) → output (B,L,Dv), weights (B,h,L,S)|nil
-    static let mha = entry("mha") { lua in
-        let op = "multi_head_attention"
+    /// The attention options table at `i`.
+    struct AttentionOptions {
+        let attnMask: Tensor?
+        let keyPaddingMask: Tensor?
+        let causalOffset: Int?
+        let dropout: Double
+        let scale: Double?
+        let needWeights: Bool
+    }
+
+    static func attentionOptions(_ lua: Lua, _ i: Int32, _ op: String) throws -> AttentionOptions {
         func tensorOption(_ name: String) throws -> Tensor? {
-            try lua.withField(5, name) {
+            try lua.withField(i, name) {
                 guard let t = lua.optTensor(-1) else { throw EngineError(op, "option \(name): expected a tensor; got \(lua.typeName(-1))") }
                 return t
             }
         }
+        return AttentionOptions(attnMask: try tensorOption("attn_mask"), keyPaddingMask: try tensorOption("key_padding_mask"),
+                                causalOffset: try lua.optionInteger(i, "causal_offset", op),
+                                dropout: try lua.optionNumber(i, "dropout_p", op) ?? 0, scale: try lua.optionNumber(i, "scale", op),
+                                needWeights: lua.optionBool(i, "need_weights") ?? false)
+    }
+
+    /// seq_mha(q (B,L,D), k (B,S,D), v (B,S,Dv), heads, {attn_mask, key_padding_mask,
+    /// causal_offset, dropout_p, need_weights, scale}) → output (B,L,Dv), weights (B,h,L,S)|nil
+    static let mha = entry("mha") { lua in
+        let op = "multi_head_attention"
+        let o = try attentionOptions(lua, 5, op)
         let r = try Functional.multiHeadAttention(
             query: lua.tensor(1, op), key: lua.tensor(2, op), value: lua.tensor(3, op), heads: lua.integer(4, op, "num_heads"),
-            attnMask: tensorOption("attn_mask"), keyPaddingMask: tensorOption("key_padding_mask"),
-            causalOffset: try lua.optionInteger(5, "causal_offset", op), dropout: try lua.optionNumber(5, "dropout_p", op) ?? 0,
-            scale: try lua.optionNumber(5, "scale", op), needWeights: lua.optionBool(5, "need_weights") ?? false)
+            attnMask: o.attnMask, keyPaddingMask: o.keyPaddingMask, causalOffset: o.causalOffset, dropout: o.dropout,
+            scale: o.scale, needWeights: o.needWeights)
+        lua.push(r.output)
+        lua.push(r.weights)
+        return 2
+    }
+
+    /// seq_mha_packed(qkv (B,L,3D), heads, {options as seq_mha}) → output (B,L,D), weights|nil
+    static let mhaPacked = entry("mha_packed") { lua in
+        let op = "multi_head_attention"
+        let o = try attentionOptions(lua, 3, op)
+        let r = try Functional.multiHeadSelfAttention(
+            packed: lua.tensor(1, op), heads: lua.integer(2, op, "num_heads"), attnMask: o.attnMask,
+            keyPaddingMask: o.keyPaddingMask, causalOffset: o.causalOffset, dropout: o.dropout, scale: o.scale,
+            needWeights: o.needWeights)
         lua.push(r.output)
         lua.push(r.weights)
         return 2

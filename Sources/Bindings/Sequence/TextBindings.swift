@@ -21,7 +21,7 @@ enum TextBindings {
     static func text(_ lua: Lua, _ i: Int32, _ op: String, _ what: String) throws -> String {
         var length = 0
         guard lua.type(i) == LUA_TSTRING, let p = lua_tolstring(lua.L, i, &length) else {
-            throw EngineError(op, "\(lua.describe(i, what)): expected a string; got \(lua.typeName(i))")
+            throw EngineError(op, "\(i < 0 ? what : lua.describe(i, what)): expected a string; got \(lua.typeName(i))")
         }
         return String(decoding: UnsafeRawBufferPointer(start: p, count: length), as: UTF8.self)
     }

@@ -49,6 +49,36 @@ extension Functional {
                                           keyPaddingMask: Tensor? = nil, causalOffset: Int? = nil, dropout: Double = 0,
                                           scale: Double? = nil, needWeights: Bool = false,
                                           generator: Generator = .default) throws -> (output: Tensor, weights: Tensor?) {
+        try multiHeadAttention(query: query, key: key, value: value, packed: nil, heads: heads, attnMask: attnMask,
+                               keyPaddingMask: keyPaddingMask, causalOffset: causalOffset, dropout: dropout, scale: scale,
+                               needWeights: needWeights, generator: generator)
+    }
+
+    /// Self-attention from the packed in-projection qkv (B, L, 3·D) (columns q | k | v, as
+    /// `x W_inᵀ` with PyTorch's in_proj_weight): the same as `multiHeadAttention` on its three
+    /// column blocks, with the gradient written straight into one (B, L, 3·D) buffer.
+    public static func multiHeadSelfAttention(packed qkv: Tensor, heads: Int, attnMask: Tensor? = nil,
+                                              keyPaddingMask: Tensor? = nil, causalOffset: Int? = nil, dropout: Double = 0,
+                                              scale: Double? = nil, needWeights: Bool = false,
+                                              generator: Generator = .default) throws -> (output: Tensor, weights: Tensor?) {
+        let op = "multi_head_attention"
+        guard qkv.rank == 3, qkv.shape[2] % 3 == 0 else {
+            throw EngineError(op, "expected a packed projection (B,L,3*D); got \(shapeString(qkv.shape))")
+        }
+        let base = try dense(qkv)
+        let d = qkv.shape[2] / 3
+        let parts = (0..<3).map { c in
+            base.makeView(shape: [qkv.shape[0], qkv.shape[1], d], strides: base.strides, offset: base.offset + c * d)
+        }
+        return try multiHeadAttention(query: parts[0], key: parts[1], value: parts[2], packed: (qkv, base), heads: heads,
+                                      attnMask: attnMask, keyPaddingMask: keyPaddingMask, causalOffset: causalOffset,
+                                      dropout: dropout, scale: scale, needWeights: needWeights, generator: generator)
+    }
+
+    private static func multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, packed: (input: Tensor, dense: Tensor)?,
+                                           heads: Int, attnMask: Tensor?, keyPaddingMask: Tensor?, causalOffset: Int?,
+                                           dropout: Double, scale: Double?, needWeights: Bool,
+                                           generator: Generator) throws -> (output: Tensor, weights: Tensor?) {
         let op = "multi_head_attention"
         guard query.rank == 3, key.rank == 3, value.rank == 3 else {
             throw EngineError(op, "expected query (B,L,D), key (B,S,D) and value (B,S,Dv); got \(shapeString(query.shape)), \(shapeString(key.shape)), \(shapeString(value.shape))")
@@ -81,9 +111,9 @@ extension Functional {
             }
             masks.append(try additiveMask(m.reshape([b, 1, 1, s]), trueMeansKeep: false, dtype: query.dtype, to: problem, op: op))
         }
-        return try attention(op: op, query, key, value, problem: problem, outShape: [b, l, dv], heads: heads, masks: masks,
-                             causalOffset: causalOffset, scale: scale ?? 1 / Double(e).squareRoot(), dropout: dropout,
-                             generator: generator, needWeights: needWeights)
+        return try attention(op: op, query, key, value, packed: packed, problem: problem, outShape: [b, l, dv], heads: heads,
+                             masks: masks, causalOffset: causalOffset, scale: scale ?? 1 / Double(e).squareRoot(),
+                             dropout: dropout, generator: generator, needWeights: needWeights)
     }
 
     /// A boolean or float mask as an additive float mask of `dtype`, broadcast to the problems'
@@ -118,7 +148,10 @@ extension Functional {
     /// Shared driver: validates dtypes, allocates outputs, runs the kernel, records backward.
     /// `heads` nil: tensors are (batch..., rows, cols) as given; otherwise (B, rows, heads·cols)
     /// split into (B, heads, rows, cols) views.
-    private static func attention(op: String, _ query: Tensor, _ key: Tensor, _ value: Tensor, problem p: AttentionProblem,
+    /// `packed`: q, k and v are unrecorded views of `packed.dense`, the contiguous form of the
+    /// recorded input `packed.input`, whose gradient is then one buffer.
+    private static func attention(op: String, _ query: Tensor, _ key: Tensor, _ value: Tensor,
+                                  packed: (input: Tensor, dense: Tensor)? = nil, problem p: AttentionProblem,
                                   outShape: [Int], heads: Int?, masks: [Tensor], causalOffset: Int?, scale: Double,
                                   dropout: Double, generator: Generator, needWeights: Bool) throws -> (output: Tensor, weights: Tensor?) {
         try requireFloat(query, "query", op: op)
@@ -159,16 +192,23 @@ extension Functional {
         if type == .float32 { try kernel.forward(Float.self, out: view(out), probs: probs, keep: keep, dropped: dropped) }
         else { try kernel.forward(Double.self, out: view(out), probs: probs, keep: keep, dropped: dropped) }
         let result = needWeights ? buffer : out
-        if Tensor.needsGrad(query, key, value) {
+        let inputs = packed.map { [$0.input] } ?? [query, key, value]
+        if Tensor.needsGrad(inputs) {
             let savedProbs = probs.detach()
             let want = (query.requiresGrad, key.requiresGrad, value.requiresGrad)
-            result.recording(op, [query, key, value]) { g in
+            let packedShape = packed?.dense.shape, packedOffset = packed?.dense.offset ?? 0
+            let layouts = [query, key, value].map { (shape: $0.shape, strides: $0.strides, offset: $0.offset - packedOffset) }
+            result.recording(op, inputs) { g in
                 let gd = try dense(g.converted(type))
                 let gOut = gd.makeView(shape: outShape, strides: Shape.contiguousStrides(outShape), offset: gd.offset)
                 let gWeights = needWeights ? gd.makeView(shape: [n, p.queries, p.keys], strides: [ls, p.keys, 1], offset: gd.offset + outCount) : nil
-                let dq = try Tensor(shape: query.shape, dtype: type, zeroed: false, op: op)
-                let dk = try Tensor(shape: key.shape, dtype: type, zeroed: false, op: op)
-                let dv = try Tensor(shape: value.shape, dtype: type, zeroed: false, op: op)
+                // Separate gradients, or views of one packed gradient at q, k and v's places.
+                let whole = try packedShape.map { try Tensor(shape: $0, dtype: type, zeroed: false, op: op) }
+                let grads = try layouts.map { l in
+                    try whole.map { $0.makeView(shape: l.shape, strides: l.strides, offset: l.offset) }
+                        ?? Tensor(shape: l.shape, dtype: type, zeroed: false, op: op)
+                }
+                let dq = grads[0], dk = grads[1], dv = grads[2]
                 if type == .float32 {
                     try kernel.backward(Float.self, gOut: view(gOut), gWeights: gWeights, probs: savedProbs, keep: keep,
                                         dq: view(dq), dk: view(dk), dv: view(dv))
@@ -176,6 +216,7 @@ extension Functional {
                     try kernel.backward(Double.self, gOut: view(gOut), gWeights: gWeights, probs: savedProbs, keep: keep,
                                         dq: view(dq), dk: view(dk), dv: view(dv))
                 }
+                if let whole { return [whole] }
                 return [want.0 ? dq : nil, want.1 ? dk : nil, want.2 ? dv : nil]
             }
         }

@@ -11,7 +11,8 @@
 --   text.basic_tokenize("Héllo, World!")   --> {"hello", ",", "world", "!"}  (BERT's rules)
 --   text.generate / greedy_decode / beam_search / sample_logits / top_k_filter / top_p_filter
 -- Loading this module also adds metrics.bleu, metrics.sentence_bleu, metrics.chrf and
--- metrics.perplexity (lumen/nlp_metrics.lua).
+-- metrics.perplexity (lumen/nlp_metrics.lua), and the REPL help of the sequence layers,
+-- tokenizers and text metrics (lumen/help_sequence.lua).
 local text = {}
 
 text.Tokenizer = require "lumen.text.Tokenizer"
@@ -43,5 +44,8 @@ for name, fn in pairs(require "lumen.text.decoding") do text[name] = fn end
 
 local metrics = require "lumen.metrics"
 for name, fn in pairs(require "lumen.nlp_metrics") do metrics[name] = fn end
+
+local help = require "lumen.help"
+for name, doc in pairs(require "lumen.help_sequence") do help[name] = doc end
 
 return text

@@ -130,11 +130,18 @@ function MultiheadAttention:forward(query, key, value, opts)
   local unbatched = query:dim() == 2
   local kpm = opts.key_padding_mask
   if kpm ~= nil and unbatched and kpm:dim() == 1 then kpm = kpm:unsqueeze(1) end
-  local q, k, v = self:project(q_in, k_in, v_in)
-  local need = opts.need_weights ~= false
-  local out, weights = lumen_internal.seq_mha(q, k, v, self.num_heads, {
-    attn_mask = not opts.is_causal and opts.attn_mask or nil, key_padding_mask = kpm,
-    causal_offset = opts.is_causal and 0 or nil, dropout_p = self.training and self.dropout or 0, need_weights = need})
+  local attention = {attn_mask = not opts.is_causal and opts.attn_mask or nil, key_padding_mask = kpm,
+    causal_offset = opts.is_causal and 0 or nil, dropout_p = self.training and self.dropout or 0,
+    need_weights = opts.need_weights ~= false}
+  local out, weights
+  if self_attention and self._qkv_same_embed_dim then
+    -- One projection; the kernel reads q, k, v as column blocks and returns one gradient.
+    local qkv = F.linear(q_in, self.in_proj_weight, self.in_proj_bias)
+    out, weights = lumen_internal.seq_mha_packed(qkv, self.num_heads, attention)
+  else
+    local q, k, v = self:project(q_in, k_in, v_in)
+    out, weights = lumen_internal.seq_mha(q, k, v, self.num_heads, attention)
+  end
   out = back(self.out_proj(out))
   if weights ~= nil then
     if opts.average_attn_weights ~= false then weights = weights:mean(2) end
