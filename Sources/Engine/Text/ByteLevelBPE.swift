@@ -107,8 +107,8 @@ public final class ByteLevelBPE: Sendable {
         }
         var trainer = MergeTrainer(initial: specialTokens)
         let byteSymbol = (0..<256).map { trainer.add(String(byteToChar[$0])) }
-        for piece in counts.keys.sorted() {
-            trainer.addWord(piece.utf8.map { byteSymbol[Int($0)] }, count: counts[piece]!)
+        for (piece, count) in counts.sorted(by: { $0.key < $1.key }) {
+            trainer.addWord(piece.utf8.map { byteSymbol[Int($0)] }, count: count)
         }
         try trainer.train(vocabSize: vocabSize, minFrequency: minFrequency, op: op) { $0 + $1 }
         let merges = trainer.merges.map { (trainer.tokens[$0.left], trainer.tokens[$0.right]) }
@@ -159,7 +159,8 @@ public final class ByteLevelBPE: Sendable {
     public func encode(_ text: String) -> [Int] {
         var ids: [Int] = []
         for (segment, special) in SpecialTokens.split(text, specialTokens) {
-            if special { ids.append(index[segment]!); continue }
+            // init checked every special token is in the vocabulary
+            if special, let id = index[segment] { ids.append(id); continue }
             for piece in ByteLevelBPE.pretokenize(segment) { ids += encode(piece: piece) }
         }
         return ids

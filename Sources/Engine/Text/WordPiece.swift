@@ -196,13 +196,13 @@ public final class WordPieceTokenizer: Sendable {
         for line in corpus {
             for w in basic.tokenize(line) where !specialTokens.contains(w) { counts[w, default: 0] += 1 }
         }
-        let words = counts.keys.sorted()
+        let words = counts.sorted { $0.key < $1.key }
         var trainer = MergeTrainer(initial: specialTokens)
         // Character alphabet: first characters plain, later ones with the prefix.
         var charCounts: [String: Int] = [:]
-        for w in words {
+        for (w, count) in words {
             for (k, c) in w.unicodeScalars.enumerated() {
-                charCounts[(k == 0 ? "" : prefix) + String(c), default: 0] += counts[w]!
+                charCounts[(k == 0 ? "" : prefix) + String(c), default: 0] += count
             }
         }
         var alphabet = charCounts.keys.sorted()
@@ -210,10 +210,10 @@ public final class WordPieceTokenizer: Sendable {
             alphabet = Array(charCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map(\.key)).sorted()
         }
         for a in alphabet { trainer.add(a) }
-        for w in words {
+        for (w, count) in words {
             let symbols = w.unicodeScalars.enumerated().compactMap { k, c in trainer.id[(k == 0 ? "" : prefix) + String(c)] }
             guard symbols.count == w.unicodeScalars.count else { continue }   // a character outside the limited alphabet
-            trainer.addWord(symbols, count: counts[w]!)
+            trainer.addWord(symbols, count: count)
         }
         try trainer.train(vocabSize: vocabSize, minFrequency: minFrequency, op: op) { a, b in
             a + (b.hasPrefix(prefix) ? String(b.dropFirst(prefix.count)) : b)
