@@ -3,7 +3,7 @@ import Engine
 import Foundation
 
 /// Small host services the Lua library needs: file times (hot reload), directory listing
-/// (test discovery), a monotonic clock.
+/// (test discovery), directory creation (output folders), a monotonic clock.
 enum SystemBindings {
     static let bindings: [BindingEntry] = [
         BindingEntry(.namespace("lumen_internal", "mtime")) { lua in
@@ -32,6 +32,16 @@ enum SystemBindings {
             clock_gettime(CLOCK_MONOTONIC, &t)
             lua.push(Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9)
             return 1
+        },
+        BindingEntry(.namespace("lumen_internal", "mkdir")) { lua in
+            // Creates a directory and its parents (like `mkdir -p`); an existing directory is fine.
+            let path = try lua.string(1, "mkdir", "path")
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw EngineError("mkdir", "cannot create directory \(path): \(error.localizedDescription)")
+            }
+            return 0
         },
         BindingEntry(.namespace("lumen_internal", "isatty")) { lua in
             lua.push(isatty(Int32(try lua.integer(1, "isatty"))) != 0)
