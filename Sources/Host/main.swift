@@ -7,12 +7,15 @@ let version = "0.1.0"
 let usage = """
 usage: lumen [options] [script.lua [args...]]
        lumen test [files or folders...]
+       lumen notebooks [IDS...] [--quick] [--out DIR]
 
   (no arguments)     start the interactive REPL
   script.lua [args]  run a script; its arguments are in the Lua table `arg`
   -e CODE            run CODE (may be repeated; runs before a script)
   -i                 enter the REPL after running the script / -e code
   test [paths]       run Lua test files (default: Tests/lua)
+  notebooks [IDS]    run the curriculum scripts, print a summary, write an HTML report
+                     (lumen notebooks --help for its options)
   -h, --help         show this help
   -v, --version      show the version
 
@@ -85,6 +88,9 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "test" {
     let state = makeState()
     exit(LuaTestRunner.run(state, paths: Array(arguments.dropFirst())))
+}
+if arguments.first == "notebooks" {
+    exit(NotebookRunner.main(Array(arguments.dropFirst())))
 }
 
 let invocation = parse(arguments)
