@@ -1,0 +1,2 @@
+-- lumen.data.namespace: the one `data` table that every lumen.data.* file fills in.
+return {}
