@@ -28,9 +28,9 @@ local nb = notebook.start{
     hidden = {64, 64},        -- hidden widths of the hand-written MLP (binning and regression)
     batch_size = 128,         -- minibatch size
     epochs = 40,              -- binning epochs per optimizer
-    lr_sgd = 0.1,             -- plain SGD learning rate
+    lr_sgd = 0.2,             -- plain SGD learning rate (each rate roughly tuned for its optimizer)
     lr_momentum = 0.05,       -- SGD with momentum 0.9 (effective step about lr / (1 - 0.9))
-    lr_adam = 3e-3,           -- Adam learning rate (betas 0.9, 0.999)
+    lr_adam = 1e-2,           -- Adam learning rate (betas 0.9, 0.999)
     regression_epochs = 40,   -- test-time regression epochs
     lr_regression = 1e-2,     -- Adam learning rate of the regression nets
     perceptron_devices = 3000, -- devices used by the perceptron
@@ -273,6 +273,9 @@ do
     #pts, fails, table.concat(mistakes_per_epoch, " ")))
   nb:metric("perceptron_epochs_to_converge", converged_at or -1)
   nb:metric("perceptron_test_accuracy", correct / #test_pts)
+  -- The perceptron stops at the first line that separates the training points, not at the
+  -- physical one (nor the max-margin one, which an SVM would find): its slope and intercept
+  -- land near -0.25 and 750 only as closely as the data pin them down.
   local intercept = mu[2] - sd[2] / w2 * (b - w1 * mu[1] / sd[1])
   nb:metric("perceptron_boundary_slope", slope)       -- the physics: -0.25 uA of Iddq per MHz of Fmax
   nb:metric("perceptron_boundary_intercept", intercept) -- and 750 at Fmax = 0
@@ -348,11 +351,13 @@ local function mlp_forward(net, x, act)
   return a, {inputs = inputs, pre = pre}
 end
 
--- Given dL/d(output) (N, C), returns the gradients {dW1, db1, ...} in the order of net.params.
+-- Given dL/d(output) (N, C), returns the gradients {dW1, db1, ...} in the order of net.params,
+-- and the backpropagated signals {dL/dZ_1, ..., dL/dZ_L} (used in section 8).
 local function mlp_backward(net, cache, grad_output, act)
-  local grads = {}
+  local grads, grad_pre = {}, {}
   local g = grad_output                              -- dL/dZ_l, (N, fan_out)
   for l = mlp_layers(net), 1, -1 do
+    grad_pre[l] = g
     grads[2 * l - 1] = cache.inputs[l]:t():matmul(g)  -- (fan_in, fan_out)
     grads[2 * l] = g:sum(1)                           -- (fan_out)
     if l > 1 then
@@ -360,7 +365,7 @@ local function mlp_backward(net, cache, grad_output, act)
       g = grad_input * act.df(cache.pre[l - 1], cache.inputs[l])      -- dL/dZ_{l-1}
     end
   end
-  return grads
+  return grads, grad_pre
 end
 
 -- The same network in the library: nn.Linear stores weight as (out, in), so W_l is transposed.
@@ -598,6 +603,13 @@ for k, name in ipairs(bin_names) do
   per_bin[k] = {name, bin_counts[k] or 0, string.format("%.3f", recall[k]), string.format("%.3f", precision[k])}
 end
 nb:table("hand MLP (Adam) per-bin test results", {"bin", "devices", "recall", "precision"}, per_bin)
+-- Reading the results: a hard bin is the first spec test a device fails in flow order
+-- (continuity, Iddq, Vth, Ioff, Idsat, Fmax, power, temperature, functional), so each bin is a
+-- region bounded by spec limits that the net must carve out of the 8-D feature space. The
+-- common bins come out at ~95-100% recall. Two are hard for honest reasons: DC_PARAM has only a
+-- handful of devices, and FUNCTIONAL depends on a speed margin measured with noise the features
+-- do not contain. Accuracy (the curriculum's metric) is dominated by PASS; macro-F1 weighs every
+-- bin equally and shows the rare bins' weakness, and the always-PASS baseline shows the floor.
 nb:metric("binning_accuracy", binning_accuracy)
 nb:metric("binning_macro_f1", metrics.f1(predicted, y_test, {average = "macro", num_classes = n_classes}))
 plot.heatmap(nb:figure("binning_confusion.png", "Binning confusion matrix (hand MLP, Adam), test set"),
@@ -647,7 +659,7 @@ local deep_sizes = {8}
 for _ = 1, config.deep_layers - 1 do deep_sizes[#deep_sizes + 1] = config.deep_width end
 deep_sizes[#deep_sizes + 1] = n_classes
 
-local activation_curves, gradient_curves, init_rows, deep_stats = {}, {}, {}, {}
+local activation_curves, signal_curves, gradient_curves, init_rows, deep_stats = {}, {}, {}, {}, {}
 do
   local idx = torch.randperm(n_train)[{{1, config.deep_batch}}]
   local xb, yb = x_train:index_select(1, idx), y_train:index_select(1, idx)
@@ -658,11 +670,15 @@ do
     for i, p in ipairs(net.params) do initial[i] = p end
     local logits, cache = mlp_forward(net, xb, relu)
     local loss, grad_logits = softmax_cross_entropy(logits, yb)
-    local grads = mlp_backward(net, cache, grad_logits, relu)
-    local act_std, grad_norm = {}, {}
-    for l = 1, mlp_layers(net) - 1 do act_std[l] = cache.inputs[l + 1]:std():item() end
+    local grads, grad_pre = mlp_backward(net, cache, grad_logits, relu)
+    local act_std, signal_norm, grad_norm = {}, {}, {}
+    for l = 1, mlp_layers(net) - 1 do
+      act_std[l] = cache.inputs[l + 1]:std():item()     -- std of A_l, hidden layer l
+      signal_norm[l] = grad_pre[l]:norm():item()        -- ||dL/dZ_l||, hidden layer l
+    end
     for l = 1, mlp_layers(net) do grad_norm[l] = grads[2 * l - 1]:norm():item() end
     activation_curves[#activation_curves + 1] = {name = init, y = act_std}
+    signal_curves[#signal_curves + 1] = {name = init, y = signal_norm}
     gradient_curves[#gradient_curves + 1] = {name = init, y = grad_norm}
     -- Then train it for a few steps (SGD with momentum, lr 0.01) to see which inits learn at all.
     local step = hand_optimizer("momentum")
@@ -677,22 +693,33 @@ do
     end
     local trained_accuracy = accuracy_of(mlp_forward(net, x_test, relu), y_test)
     deep_stats[init] = {act_first = act_std[1], act_last = act_std[#act_std], grad_first = grad_norm[1],
-                        grad_last = grad_norm[#grad_norm]}
+                        signal_first = signal_norm[1], signal_last = signal_norm[#signal_norm]}
     init_rows[#init_rows + 1] = {init, string.format("%.2e", act_std[1]), string.format("%.2e", act_std[#act_std]),
-      string.format("%.2e", grad_norm[1]), string.format("%.2e", grad_norm[#grad_norm]),
+      string.format("%.2e", signal_norm[#signal_norm]), string.format("%.2e", signal_norm[1]),
+      string.format("%.2e", grad_norm[1]),
       string.format("%.3g", loss:item()), string.format("%.3g", final_loss), string.format("%.3f", trained_accuracy)}
   end
 end
 nb:table(string.format("deep ReLU net (%d layers, width %d): activation std and weight-gradient norm, first vs last layer",
     config.deep_layers, config.deep_width),
-  {"init", "act std L1", "act std last", "|dW| L1", "|dW| last", "loss at init",
+  {"init", "act std h1", "act std h" .. (config.deep_layers - 1), "|dL/dZ| h" .. (config.deep_layers - 1),
+   "|dL/dZ| h1", "|dW_1|", "loss at init",
    "loss after " .. config.deep_train_steps .. " steps", "test acc"}, init_rows)
 plot.line(nb:figure("init_activation_std.png", "Per-layer activation std per initialization (log scale)"),
   activation_curves, {title = "Activation std per hidden layer (ReLU net)", xlabel = "hidden layer",
   ylabel = "std of activations", logy = true})
-plot.line(nb:figure("init_gradient_norms.png", "Per-layer weight-gradient norms per initialization (log scale)"),
-  gradient_curves, {title = "Weight-gradient norm per layer (ReLU net)", xlabel = "layer (1 = input side)",
+plot.line(nb:figure("init_backprop_gradient_norms.png", "Per-layer backpropagated gradient norms ||dL/dZ|| per initialization"),
+  signal_curves, {title = "Backpropagated gradient ||dL/dZ|| per hidden layer", xlabel = "hidden layer (1 = input side)",
+  ylabel = "||dL/dZ||", logy = true})
+plot.line(nb:figure("init_weight_gradient_norms.png", "Per-layer weight-gradient norms ||dL/dW|| per initialization"),
+  gradient_curves, {title = "Weight gradient ||dL/dW|| per layer (ReLU net)", xlabel = "layer (1 = input side)",
   ylabel = "||dL/dW||", logy = true})
+-- Read the figures: the backpropagated signal dL/dZ shrinks (tiny, xavier) or grows (naive)
+-- geometrically on its way back to the input, exactly mirroring the activations on the way
+-- forward. The weight gradients dW_l = A_{l-1}^T dL/dZ_l multiply the two, so their per-layer
+-- curve is nearly flat, but at absurd levels (see |dW_1| in the table): ~1e-19 for tiny (no
+-- learning) and ~1e10 or more for naive (the first steps overflow to inf/nan). Only He keeps
+-- both at scale, and in the table only He learns beyond the always-PASS baseline.
 
 local he, naive, tiny = deep_stats.he, deep_stats.naive, deep_stats.tiny
 nb:metric("he_activation_std_ratio", he.act_last / he.act_first, "%.3g")
@@ -700,12 +727,18 @@ nb:metric("naive_activation_std_ratio", naive.act_last / naive.act_first, "%.3g"
 nb:metric("tiny_activation_std_ratio", tiny.act_last / tiny.act_first, "%.3g")
 nb:check("He init keeps ReLU activations at scale (last/first std within 4x)",
   he.act_last / he.act_first > 0.25 and he.act_last / he.act_first < 4, string.format("%.3g", he.act_last / he.act_first))
-nb:check("naive N(0,1) init explodes (activations grow > 1e6x, first-layer gradient > 1e6x He's)",
-  naive.act_last / naive.act_first > 1e6 and naive.grad_first > 1e6 * he.grad_first,
-  string.format("%.3g, %.3g", naive.act_last / naive.act_first, naive.grad_first / he.grad_first))
-nb:check("tiny N(0,0.01) init vanishes (activations shrink < 1e-6x, first-layer gradient < 1e-6x He's)",
-  tiny.act_last / tiny.act_first < 1e-6 and tiny.grad_first < 1e-6 * he.grad_first,
-  string.format("%.3g, %.3g", tiny.act_last / tiny.act_first, tiny.grad_first / he.grad_first))
+nb:metric("he_backprop_gradient_ratio", he.signal_first / he.signal_last, "%.3g")      -- h1 vs last hidden
+nb:metric("naive_backprop_gradient_ratio", naive.signal_first / naive.signal_last, "%.3g")
+nb:metric("tiny_backprop_gradient_ratio", tiny.signal_first / tiny.signal_last, "%.3g")
+nb:check("He init keeps the backpropagated gradient at scale (first/last hidden within 10x)",
+  he.signal_first / he.signal_last > 0.1 and he.signal_first / he.signal_last < 10,
+  string.format("%.3g", he.signal_first / he.signal_last))
+nb:check("naive N(0,1) init explodes (activations and backprop gradient grow > 1e6x across depth)",
+  naive.act_last / naive.act_first > 1e6 and naive.signal_first / naive.signal_last > 1e6,
+  string.format("%.3g, %.3g", naive.act_last / naive.act_first, naive.signal_first / naive.signal_last))
+nb:check("tiny N(0,0.01) init vanishes (activations and backprop gradient shrink < 1e-6x across depth)",
+  tiny.act_last / tiny.act_first < 1e-6 and tiny.signal_first / tiny.signal_last < 1e-6,
+  string.format("%.3g, %.3g", tiny.act_last / tiny.act_first, tiny.signal_first / tiny.signal_last))
 
 -- %%
 -- ## 9. Test-time regression: hand-written MLP vs library nn
