@@ -16,7 +16,8 @@
 --     test, so the time depends non-linearly on the measurements), hand MLP vs library nn.
 --
 -- Run:   lumen scripts/051_neural_networks_foundations.lua [--quick] [--seed N] [--out DIR]
--- Time:  full about 1-2 min, --quick about 10-20 s (2 cores).
+-- Time:  full about 40 s of CPU (2.3 min wall on a busy shared 2-core machine); --quick about
+--        10 s of CPU (35-40 s wall on that busy machine).
 
 local nb = notebook.start{
   id = "051", title = "Neural network foundations",
@@ -709,7 +710,7 @@ plot.line(nb:figure("init_activation_std.png", "Per-layer activation std per ini
   activation_curves, {title = "Activation std per hidden layer (ReLU net)", xlabel = "hidden layer",
   ylabel = "std of activations", logy = true})
 plot.line(nb:figure("init_backprop_gradient_norms.png", "Per-layer backpropagated gradient norms ||dL/dZ|| per initialization"),
-  signal_curves, {title = "Backpropagated gradient ||dL/dZ|| per hidden layer", xlabel = "hidden layer (1 = input side)",
+  signal_curves, {title = "Backprop gradient ||dL/dZ|| per layer", xlabel = "hidden layer (1 = input side)",
   ylabel = "||dL/dZ||", logy = true})
 plot.line(nb:figure("init_weight_gradient_norms.png", "Per-layer weight-gradient norms ||dL/dW|| per initialization"),
   gradient_curves, {title = "Weight gradient ||dL/dW|| per layer (ReLU net)", xlabel = "layer (1 = input side)",
@@ -813,7 +814,7 @@ nb:metric("test_time_r2_linear", r2_linear)
 plot.scatter(nb:figure("test_time_regression.png", "Test time: hand MLP prediction vs actual (test set)"),
   t_test, seconds_hand, {title = string.format("Test time per device: R2 %.3f, MAE %.3f s", r2_hand, mae_hand),
   xlabel = "actual test time (s)", ylabel = "predicted (s)"})
-nb:check("hand MLP test-time R2 >= 0.85", r2_hand >= 0.85, string.format("%.4f", r2_hand))
+nb:check("hand MLP test-time R2 >= 0.88", r2_hand >= 0.88, string.format("%.4f", r2_hand))
 nb:check("hand MLP beats linear regression on R2", r2_hand > r2_linear,
   string.format("%.4f vs %.4f", r2_hand, r2_linear))
 nb:check("library nn R2 within 0.05 of the hand MLP", math.abs(r2_library - r2_hand) <= 0.05,
