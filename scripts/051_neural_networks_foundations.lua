@@ -701,7 +701,7 @@ do
       string.format("%.3g", loss:item()), string.format("%.3g", final_loss), string.format("%.3f", trained_accuracy)}
   end
 end
-nb:table(string.format("deep ReLU net (%d layers, width %d): activation std and weight-gradient norm, first vs last layer",
+nb:table(string.format("deep ReLU net (%d layers, width %d): activation std, backprop gradient and |dW| at the two ends",
     config.deep_layers, config.deep_width),
   {"init", "act std h1", "act std h" .. (config.deep_layers - 1), "|dL/dZ| h" .. (config.deep_layers - 1),
    "|dL/dZ| h1", "|dW_1|", "loss at init",
