@@ -35,35 +35,7 @@ struct DimLanes {
     /// `offsets[k]` is operand k's element offset at the lane's start.
     @inline(__always)
     func forEach(in lanes: Range<Int>, _ body: (UnsafeMutableBufferPointer<Int>) -> Void) {
-        if lanes.isEmpty { return }
-        let k = baseOffsets.count
-        let depth = outerShape.count
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: k + depth) { buffer in
-            let offsets = UnsafeMutableBufferPointer(rebasing: buffer[0..<k])
-            let counter = UnsafeMutableBufferPointer(rebasing: buffer[k..<(k + depth)])
-            var rest = lanes.lowerBound
-            for d in stride(from: depth - 1, through: 0, by: -1) {
-                counter[d] = rest % outerShape[d]
-                rest /= outerShape[d]
-            }
-            for j in 0..<k {
-                var o = baseOffsets[j]
-                for d in 0..<depth { o += counter[d] * outerStrides[j][d] }
-                offsets[j] = o
-            }
-            for _ in lanes {
-                body(offsets)
-                var d = depth - 1
-                while d >= 0 {
-                    counter[d] += 1
-                    for j in 0..<k { offsets[j] += outerStrides[j][d] }
-                    if counter[d] < outerShape[d] { break }
-                    for j in 0..<k { offsets[j] -= outerStrides[j][d] * outerShape[d] }
-                    counter[d] = 0
-                    d -= 1
-                }
-            }
-        }
+        Odometer.walk(outerShape: outerShape, outerStrides: outerStrides, baseOffsets: baseOffsets, range: lanes, body)
     }
 
     /// Splits the lanes into ranges, run on both cores when there are at least two lanes and

@@ -36,36 +36,9 @@ struct StridedLoop {
     /// offset at the row's start.
     @inline(__always)
     func forEachRow(in rows: Range<Int>, _ body: (UnsafeMutableBufferPointer<Int>, Int) -> Void) {
-        if rows.isEmpty { return }
-        let k = baseOffsets.count
-        let depth = outerShape.count
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: k + depth) { buffer in
-            let offsets = UnsafeMutableBufferPointer(rebasing: buffer[0..<k])
-            let counter = UnsafeMutableBufferPointer(rebasing: buffer[k..<(k + depth)])
-            // Position the odometer at the first row of the range.
-            var rest = rows.lowerBound
-            for d in stride(from: depth - 1, through: 0, by: -1) {
-                counter[d] = rest % outerShape[d]
-                rest /= outerShape[d]
-            }
-            for j in 0..<k {
-                var o = baseOffsets[j]
-                for d in 0..<depth { o += counter[d] * outerStrides[j][d] }
-                offsets[j] = o
-            }
-            for _ in rows {
-                body(offsets, rowLength)
-                // Advance the odometer by one row.
-                var d = depth - 1
-                while d >= 0 {
-                    counter[d] += 1
-                    for j in 0..<k { offsets[j] += outerStrides[j][d] }
-                    if counter[d] < outerShape[d] { break }
-                    for j in 0..<k { offsets[j] -= outerStrides[j][d] * outerShape[d] }
-                    counter[d] = 0
-                    d -= 1
-                }
-            }
+        let length = rowLength
+        Odometer.walk(outerShape: outerShape, outerStrides: outerStrides, baseOffsets: baseOffsets, range: rows) {
+            body($0, length)
         }
     }
 
