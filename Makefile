@@ -1,5 +1,5 @@
 # Lumen: two commands do everything.
-#   make run   — install deps, build (release), run the main job
+#   make run   — install deps, build (release), run the curriculum scripts (quick) and write the report
 #   make test  — install deps, build, run the Swift and Lua tests
 .PHONY: deps build run test bench clean
 
@@ -17,8 +17,11 @@ deps:
 build: deps
 	swift build -c release
 
+# The main job: every curriculum script in quick mode, a summary table and report/index.html.
+# Full-size runs: .build/release/lumen notebooks (or one script: lumen scripts/NNN_slug.lua).
 run: build
-	.build/release/lumen examples/demo.lua
+	.build/release/lumen notebooks --quick --out report
+	@echo "open report/index.html in a browser to see each script's metrics, checks and figures"
 
 # Swift unit tests run in debug (they use @testable); the Lua, CLI and REPL tests use the
 # release binary, as users do.
@@ -29,6 +32,7 @@ test: deps
 	LUMEN=.build/release/lumen python3 Tests/repl/test_cli.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_repl.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_notebooks.py
+	.build/release/lumen notebooks --quick --out .build/notebooks-report
 
 bench: deps
 	swift build -c release

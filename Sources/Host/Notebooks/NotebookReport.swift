@@ -85,6 +85,14 @@ enum NotebookReport {
             }
             html += "</table>\n"
         }
+        if !r.figures.isEmpty {
+            html += "<h2>Figures</h2>\n"
+            for f in r.figures {
+                let file = escape(f.file)
+                html += "<figure><a href=\"\(file)\"><img src=\"\(file)\" alt=\"\(escape(f.caption))\"></a>"
+                    + "<figcaption>\(escape(f.caption))</figcaption></figure>\n"
+            }
+        }
         if !r.metrics.isEmpty {
             html += "<h2>Metrics</h2>\n<table><tr><th>metric</th><th>value</th></tr>\n"
             for m in r.metrics {
@@ -98,14 +106,6 @@ enum NotebookReport {
                 + "</tr>\n"
             for row in t.rows { html += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }
             html += "</table>\n"
-        }
-        if !r.figures.isEmpty {
-            html += "<h2>Figures</h2>\n"
-            for f in r.figures {
-                let file = escape(f.file)
-                html += "<figure><a href=\"\(file)\"><img src=\"\(file)\" alt=\"\(escape(f.caption))\"></a>"
-                    + "<figcaption>\(escape(f.caption))</figcaption></figure>\n"
-            }
         }
         html += "<h2>Output</h2>\n<pre>\(escape(outputTail(outputPath)))</pre>\n</body></html>\n"
         return html
