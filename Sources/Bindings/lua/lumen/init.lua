@@ -90,3 +90,4 @@ Trainer = require "lumen.trainer"
 text = require "lumen.text"
 
 do local g = require "lumen.datagen"; data = data or {}; for k, v in pairs(g) do data[k] = v end end
+deploy = require "lumen.deploy"
