@@ -83,6 +83,26 @@ function EmbedNet:init() self.emb = nn.Embedding(20, 8); self.fc = nn.Linear(8, 
 function EmbedNet:forward(ids) return self.fc(self.emb(ids):mean(2)) end
 save_case("embed", EmbedNet(), {torch.randint(1, 21, {4, 6}):long()}, {torch.randint(1, 21, {2, 6}):long()})
 
+-- Tensor operations between modules: cat/stack, narrow, reductions, powers, scalars on the left,
+-- nn.functional activations, nn.Residual, AvgPool2d and LeakyReLU.
+torch.manual_seed(8)
+local OpsNet = nn.Module:extend("ExportOpsNet")
+function OpsNet:init()
+  self.conv = nn.Sequential(nn.Conv2d(2, 4, 3, {padding = 1}), nn.LeakyReLU(0.1), nn.AvgPool2d(2))
+  self.res = nn.Residual(nn.Sequential(nn.Linear(16, 16), nn.Softplus()))
+  self.fc = nn.Linear(34, 3)
+end
+function OpsNet:forward(x)
+  local h = self.conv(x)                                   -- (B, 4, 2, 2)
+  local flat = h:flatten(2)                                -- (B, 16)
+  local r = self.res(flat)
+  local stats = torch.cat({r:mean(2, true), (r ^ 2):sum(2, true):sqrt()}, 2)   -- (B, 2)
+  local z = torch.cat({F.relu(r), 1 - torch.sigmoid(r:narrow(2, 3, 8)) * 2, r:narrow(2, 1, 8):tanh(), stats}, 2)
+  local stacked = torch.stack({z, z:neg():exp()}, 2):sum(2)   -- (B, 34)
+  return F.log_softmax(self.fc(stacked), 2), x:reshape(x:size(1), -1).T:unsqueeze(1):squeeze(1)
+end
+save_case("ops", OpsNet(), {torch.randn(3, 2, 4, 4)}, {torch.randn(2, 2, 4, 4)})
+
 -- Int8 model in the shared quantized format, exported in QDQ form.
 torch.manual_seed(7)
 save_case("qdq", qdq_model.build(), {torch.randn(3, 1, 8, 8)}, {torch.randn(2, 1, 8, 8)})

@@ -1,6 +1,6 @@
 """ONNX export checked against onnxruntime: Tests/deploy/export_models.lua exports an MLP, a CNN with
-BatchNorm (eval), a 2-layer LSTM, a bidirectional GRU, an attention block, an Embedding model and an
-int8 QDQ model, and saves Lumen's inputs and outputs (two batch sizes, to exercise the dynamic batch
+BatchNorm (eval), a 2-layer LSTM, a bidirectional GRU, an attention block, an Embedding model, a model
+of tensor operations between modules and an int8 QDQ model, and saves Lumen's inputs and outputs (two batch sizes, to exercise the dynamic batch
 dimension). Each file must pass onnx.checker (full check, with shape inference) and onnxruntime must
 reproduce Lumen's outputs within 1e-4.
 
@@ -103,6 +103,11 @@ class OnnxExportTests(unittest.TestCase):
 
     def test_embedding(self):
         self.assertIn("Gather", [n.op_type for n in self.check("embed").graph.node])
+
+    def test_tensor_ops(self):
+        ops = [n.op_type for n in self.check("ops").graph.node]
+        for op in ("Concat", "Slice", "ReduceMean", "ReduceSum", "LeakyRelu", "AveragePool", "LogSoftmax", "Softplus"):
+            self.assertIn(op, ops)
 
     def test_qdq_int8(self):
         model = self.check("qdq", disable_optimizations=True)

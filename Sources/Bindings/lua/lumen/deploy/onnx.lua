@@ -80,16 +80,27 @@ function Tracer:install_ops()
   self.restore[#self.restore + 1] = {tensor_mt, "__index", index}
   rawset(tensor_mt, "__index", function(t, k)
     local g = self.g
-    if self.suspended == 0 and type(k) ~= "string" and g.names[t] then
-      if math.type(k) ~= "integer" then g:fail("indexing a traced tensor with a %s is not supported", type(k)) end
-      self.suspended = self.suspended + 1
-      local ok, r = pcall(index, t, k)
-      self.suspended = self.suspended - 1
-      if not ok then error(r, 0) end
-      ops.select(g, r, t, 1, k)
-      return r
+    if self.suspended > 0 or not g.names[t] or (type(k) == "string" and torch.Tensor[k] ~= nil) then
+      return index(t, k)
     end
-    return index(t, k)
+    if type(k) ~= "string" and math.type(k) ~= "integer" then
+      g:fail("indexing a traced tensor with a %s is not supported", type(k))
+    end
+    self.suspended = self.suspended + 1
+    local ok, r = pcall(index, t, k)
+    self.suspended = self.suspended - 1
+    if not ok then error(r, 0) end
+    if not torch.is_tensor(r) or r == t then return r end
+    if k == "T" then
+      local perm = {}
+      for i = 1, t:dim() do perm[i] = t:dim() + 1 - i end
+      ops.permute(g, r, t, perm)
+    elseif type(k) == "string" then
+      g:fail("tensor property .%s of a traced tensor is not supported", k)
+    else
+      ops.select(g, r, t, 1, k)
+    end
+    return r
   end)
 end
 
@@ -199,7 +210,9 @@ function onnx.export(model, example, path, opts)
     local name = (o.input_names or {})[i] or (#inputs == 1 and "input" or ("input" .. i))
     g.taken[name] = true
     g:bind(x, name)
-    g.inputs[i] = {name = name, dtype = x.dtype, dims = output_dims(x:size(), x:size(1), dynamic)}
+    local dims = x:size()
+    if dynamic and #dims > 0 then dims[1] = "batch" end
+    g.inputs[i] = {name = name, dtype = x.dtype, dims = dims}
   end
   local batch = inputs[1]:dim() > 0 and inputs[1]:size(1) or nil
   local tracer = setmetatable({g = g, suspended = 0, restore = {}}, Tracer)

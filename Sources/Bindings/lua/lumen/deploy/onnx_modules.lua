@@ -74,6 +74,14 @@ function convert.ELU(g, m, results, inputs)
   g:bind(results[1], g:node("Elu", {x_of(g, inputs)}, {{"alpha", "float", m.alpha or 1.0}}))
 end
 
+--- log(1 + exp(beta x)) / beta.
+function convert.Softplus(g, m, results, inputs)
+  local x = x_of(g, inputs)
+  if m.beta == 1 then g:bind(results[1], g:node("Softplus", {x})) return end
+  local y = g:node("Softplus", {g:node("Mul", {x, g:const_of(m.beta)})})
+  g:bind(results[1], g:node("Div", {y, g:const_of(m.beta)}))
+end
+
 function convert.Softmax(g, m, results, inputs) ops.softmax(g, results[1], inputs[1], m.dim) end
 function convert.LogSoftmax(g, m, results, inputs) ops.log_softmax(g, results[1], inputs[1], m.dim) end
 

@@ -31,8 +31,15 @@ ops.div, ops.__div = elementwise("Div"), elementwise("Div")
 ops.maximum, ops.minimum = elementwise("Max"), elementwise("Min")
 ops.matmul, ops.mm, ops.bmm = elementwise("MatMul"), elementwise("MatMul"), elementwise("MatMul")
 for lua_name, op_type in pairs({relu = "Relu", sigmoid = "Sigmoid", tanh = "Tanh", exp = "Exp", log = "Log",
-  sqrt = "Sqrt", abs = "Abs", neg = "Neg", __unm = "Neg", sin = "Sin", cos = "Cos", softplus = "Softplus"}) do
+  sqrt = "Sqrt", abs = "Abs", neg = "Neg", __unm = "Neg", sin = "Sin", cos = "Cos"}) do
   ops[lua_name] = unary(op_type)
+end
+
+--- softplus with beta = 1 (the threshold's linear region agrees to float precision).
+function ops.softplus(g, result, x, beta)
+  if type(beta) == "table" then beta = beta.beta end
+  if beta ~= nil and beta ~= 1 then g:fail("softplus with beta %s is not supported", tostring(beta)) end
+  g:bind(result, g:node("Softplus", {g:operand(x)}))
 end
 
 function ops.rsqrt(g, result, x)
@@ -199,7 +206,8 @@ end
 -- sum / mean over dims (a dim or a list), keepdim as PyTorch; all dims when none given.
 local function reduce(op_type)
   return function(g, result, x, dim, keepdim)
-    if type(dim) == "table" and dim.dim == nil and #dim == 0 then dim, keepdim = dim.dim, dim.keepdim end
+    if type(dim) == "table" and #dim == 0 then dim, keepdim = dim.dim, dim.keepdim end
+    if type(keepdim) == "table" then keepdim = keepdim.keepdim end
     local axes
     if dim ~= nil then
       axes = {}
