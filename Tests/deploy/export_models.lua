@@ -54,7 +54,8 @@ torch.manual_seed(4)
 local gru = nn.GRU(5, 8, {bidirectional = true})
 save_case("gru", gru, {torch.randn(6, 3, 5)}, {torch.randn(6, 3, 5)}, {dynamic_batch = false})
 
--- A transformer-style block from Linear, matmul, transpose, softmax, LayerNorm and residuals.
+-- A transformer-style block from Linear, matmul, transpose, softmax, LayerNorm and residuals
+-- (optionally causal: masked_fill with a constant mask).
 torch.manual_seed(5)
 local Attention = nn.Module:extend("ExportAttentionBlock")
 function Attention:init(d, heads)
@@ -69,12 +70,16 @@ function Attention:forward(x)
   local function split(z) return z:reshape(b, t, h, hd):transpose(2, 3) end
   local q, k, v = split(self.q(y)), split(self.k(y)), split(self.v(y))
   local scores = q:matmul(k:transpose(3, 4)) / math.sqrt(hd)
+  if self.causal then scores = scores:masked_fill(F.square_subsequent_mask(t):ne(0), -math.huge) end
   local attn = F.softmax(scores, -1)
   local ctx = attn:matmul(v):transpose(2, 3):reshape(b, t, self.d)
   x = x + self.o(ctx)
   return x + self.ff(self.norm2(x))
 end
 save_case("attention", Attention(16, 4), {torch.randn(3, 5, 16)}, {torch.randn(2, 5, 16)})
+local causal = Attention(16, 2)
+causal.causal = true
+save_case("causal", causal, {torch.randn(3, 5, 16)}, {torch.randn(2, 5, 16)})
 
 -- Embedding (1-based ids) + mean pooling + Linear.
 torch.manual_seed(6)

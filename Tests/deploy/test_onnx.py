@@ -101,6 +101,9 @@ class OnnxExportTests(unittest.TestCase):
         for op in ("MatMul", "Softmax", "Transpose", "Reshape", "LayerNormalization", "Add"):
             self.assertIn(op, ops)
 
+    def test_causal_attention_block(self):
+        self.assertIn("Where", [n.op_type for n in self.check("causal").graph.node])
+
     def test_embedding(self):
         self.assertIn("Gather", [n.op_type for n in self.check("embed").graph.node])
 

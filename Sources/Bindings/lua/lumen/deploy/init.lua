@@ -13,4 +13,7 @@ deploy.prune = require "lumen.deploy.prune"
 deploy.distill = require "lumen.deploy.distill"
 deploy.report = require "lumen.deploy.report"
 
+local help = require "lumen.help"
+for name, doc in pairs(require "lumen.help_deploy_export") do help[name] = doc end
+
 return deploy

@@ -128,7 +128,7 @@ function Tracer:install_modules(model)
     local kind = classify(m, builtin)
     local forward = m.forward
     self.restore[#self.restore + 1] = {m, "forward", rawget(m, "forward")}
-    local label = path == "" and "model" or path
+    local label = path == "" and "model" or ("model." .. path)
     rawset(m, "forward", function(module, ...)
       local g = self.g
       if self.suspended > 0 then return forward(module, ...) end

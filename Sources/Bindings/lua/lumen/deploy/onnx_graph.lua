@@ -1,6 +1,6 @@
 -- The ONNX graph under construction during a trace (lumen/deploy/onnx.lua): value names bound to
--- the Lua tensors that carry them, nodes in execution order, constant initializers, and the
--- module path used in node names and error messages. Serialized by
+-- the Lua tensors that carry them, nodes in execution order, constant initializers, and the stack
+-- of module paths ("model.fc1") whose top names nodes and locates errors. Serialized by
 -- lumen_internal.deploy_onnx_write (Sources/Engine/Deploy/OnnxModel.swift).
 local Graph = {}
 Graph.__index = Graph
@@ -17,7 +17,7 @@ end
 
 --- "[export_onnx] message (at module path)" raised at the caller of the export.
 function Graph:fail(fmt, ...)
-  local where = #self.path > 0 and (" (at " .. table.concat(self.path, ".") .. ")") or ""
+  local where = #self.path > 0 and (" (at " .. self.path[#self.path] .. ")") or ""
   error("[export_onnx] " .. string.format(fmt, ...) .. where, 0)
 end
 
@@ -35,7 +35,7 @@ function Graph:fresh(base)
 end
 
 function Graph:scope()
-  return #self.path > 0 and table.concat(self.path, ".") or "graph"
+  return self.path[#self.path] or "graph"
 end
 
 --- The value name carried by tensor `t`, or nil when `t` is not computed from the inputs.

@@ -223,6 +223,21 @@ local function reduce(op_type)
 end
 ops.sum, ops.mean = reduce("ReduceSum"), reduce("ReduceMean")
 
+--- x:masked_fill(mask, value) -> Where(mask, value, x) (causal attention masks).
+function ops.masked_fill(g, result, x, mask, value)
+  local cond = g:operand(mask)
+  if mask.dtype ~= "bool" then cond = g:node("Cast", {cond}, {{"to", "int", 9}}) end
+  g:bind(result, g:node("Where", {cond, g:operand(value, x.dtype), g:operand(x)}))
+end
+
+--- torch.where(cond, a, b) -> Where (numbers take the other operand's dtype).
+function ops.where(g, result, cond, a, b)
+  local c = g:operand(cond)
+  if not torch.is_tensor(cond) or cond.dtype ~= "bool" then c = g:node("Cast", {c}, {{"to", "int", 9}}) end
+  local dtype = result.dtype
+  g:bind(result, g:node("Where", {c, g:operand(a, dtype), g:operand(b, dtype)}))
+end
+
 --- nn.functional.linear(x, weight, bias): Gemm for 2-d inputs, else MatMul (+ Add).
 function ops.linear(g, result, x, weight, bias)
   local x_name = g:operand(x)
