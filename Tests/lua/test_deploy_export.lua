@@ -49,6 +49,7 @@ test("magnitude pruning to 90% + fine-tuning keeps a trained MLP within 2 points
   -- right after an optimizer step the pruned weights are still exactly zero
   assert_eq(mlp[3].weight:eq(0):logical_and(zero_before):long():sum():item(), zero_before:long():sum():item())
   local after = accuracy(mlp, tx, ty)
+  print(string.format("    MLP test accuracy %.3f -> %.3f at 90%% global sparsity", before, after))
   assert_true(after >= before - 0.02, string.format("accuracy %.3f -> %.3f after pruning + fine-tuning", before, after))
   deploy.prune.remove(mlp)
   assert_true(rawget(mlp[1], "_prune_masks") == nil and rawget(mlp[1], "forward") == nil)
@@ -88,6 +89,7 @@ test("gradual global pruning to 90% + fine-tuning keeps a trained CNN within 2 p
     train(cnn, x, y, 30, opt)
   end
   local after = accuracy(cnn, tx, ty)
+  print(string.format("    CNN test accuracy %.3f -> %.3f at 90%% global sparsity", before, after))
   assert_true(after >= before - 0.02, string.format("accuracy %.3f -> %.3f", before, after))
   assert_true(deploy.prune.report(cnn).sparsity >= 0.9 - 1e-3)
 end)
@@ -104,6 +106,13 @@ test("per-layer magnitude pruning removes exactly the smallest weights of each l
   local kept = w:abs()[mlp[1].weight:ne(0)]
   local pruned = w:abs()[mlp[1].weight:eq(0)]
   assert_true(kept:min():item() >= pruned:max():item())
+  -- without keep_masks, the forward hook re-applies the masks before the layer runs
+  local zeros = mlp[1].weight:eq(0)
+  local x, y = torch.randn(16, 10), torch.randint(1, 6, {16}):long()
+  train(mlp, x, y, 3, optim.SGD(mlp:parameters(), {lr = 0.1, momentum = 0.9}))
+  assert_true(mlp[1].weight:eq(0):long():sum():item() < 50, "a plain optimizer step moves pruned weights")
+  mlp(x)
+  assert_eq(mlp[1].weight:eq(0):logical_and(zeros):long():sum():item(), 50)
   assert_error(function() deploy.prune.magnitude(mlp, {amount = 1.5}) end, "[prune] amount must be")
   assert_error(function() deploy.prune.magnitude(mlp, {scope = "row"}) end, "[prune] scope must be")
 end)
