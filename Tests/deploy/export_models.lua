@@ -54,6 +54,19 @@ torch.manual_seed(4)
 local gru = nn.GRU(5, 8, {bidirectional = true})
 save_case("gru", gru, {torch.randn(6, 3, 5)}, {torch.randn(6, 3, 5)}, {dynamic_batch = false})
 
+-- Conv1d, then a 2-layer ReLU RNN (batch first) from a given initial state: two named inputs.
+torch.manual_seed(9)
+local SeqNet = nn.Module:extend("ExportSeqNet")
+function SeqNet:init()
+  self.conv = nn.Conv1d(3, 4, 3, {padding = 1})
+  self.rnn = nn.RNN(4, 5, {nonlinearity = "relu", num_layers = 2, batch_first = true})
+end
+function SeqNet:forward(x, h0)
+  return self.rnn(self.conv(x):transpose(2, 3), h0)
+end
+save_case("rnn", SeqNet(), {torch.randn(3, 3, 8), torch.randn(2, 3, 5)}, {torch.randn(3, 3, 8), torch.randn(2, 3, 5)},
+  {input_names = {"x", "h0"}, output_names = {"out", "h_n"}, dynamic_batch = false})
+
 -- A transformer-style block from Linear, matmul, transpose, softmax, LayerNorm and residuals
 -- (optionally causal: masked_fill with a constant mask).
 torch.manual_seed(5)

@@ -1,5 +1,5 @@
 """ONNX export checked against onnxruntime: Tests/deploy/export_models.lua exports an MLP, a CNN with
-BatchNorm (eval), a 2-layer LSTM, a bidirectional GRU, an attention block, an Embedding model, a model
+BatchNorm (eval), a 2-layer LSTM, a bidirectional GRU, a Conv1d + 2-layer ReLU RNN with a given initial state, an attention block, an Embedding model, a model
 of tensor operations between modules and an int8 QDQ model, and saves Lumen's inputs and outputs (two batch sizes, to exercise the dynamic batch
 dimension). Each file must pass onnx.checker (full check, with shape inference) and onnxruntime must
 reproduce Lumen's outputs within 1e-4.
@@ -95,6 +95,11 @@ class OnnxExportTests(unittest.TestCase):
 
     def test_gru(self):
         self.assertIn("GRU", [n.op_type for n in self.check("gru").graph.node])
+
+    def test_conv1d_rnn_with_initial_state(self):
+        model = self.check("rnn")
+        self.assertEqual([i.name for i in model.graph.input], ["x", "h0"])
+        self.assertEqual([n.op_type for n in model.graph.node].count("RNN"), 2)
 
     def test_attention_block(self):
         ops = [n.op_type for n in self.check("attention").graph.node]

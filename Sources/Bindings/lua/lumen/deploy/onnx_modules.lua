@@ -34,6 +34,17 @@ function convert.Conv2d(g, m, results, inputs)
     {"dilations", "ints", m.dilation}, {"group", "int", m.groups}}))
 end
 
+--- Conv1d: the same Conv node with 1-d attributes.
+function convert.Conv1d(g, m, results, inputs)
+  if m.padding_mode ~= "zeros" then g:fail("Conv1d with padding_mode \"%s\" is not supported", m.padding_mode) end
+  local pads = m.padding == "same" and {(m.dilation[1] * (m.kernel_size[1] - 1)) // 2,
+    m.dilation[1] * (m.kernel_size[1] - 1) - (m.dilation[1] * (m.kernel_size[1] - 1)) // 2} or {m.padding[1], m.padding[1]}
+  local names = {x_of(g, inputs), g:const(m.weight)}
+  if m.bias ~= nil then names[3] = g:const(m.bias) end
+  g:bind(results[1], g:node("Conv", names, {{"kernel_shape", "ints", m.kernel_size}, {"strides", "ints", m.stride},
+    {"pads", "ints", pads}, {"dilations", "ints", m.dilation}, {"group", "int", m.groups}}))
+end
+
 local function batch_norm(g, m, results, inputs)
   if not m.track_running_stats then
     g:fail("%s without running statistics normalizes with batch statistics; it cannot be exported", m.__name)
@@ -91,6 +102,7 @@ convert.Dropout, convert.Dropout2d, convert.Identity = identity, identity, ident
 function convert.Flatten(g, _, results, inputs)
   g:bind(results[1], ops.reshape_to(g, x_of(g, inputs), inputs[1]:size(), results[1]:size()))
 end
+convert.Unflatten = convert.Flatten
 
 local function pair(v) return type(v) == "table" and {v[1], v[2] or v[1]} or {v, v} end
 
