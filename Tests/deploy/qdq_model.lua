@@ -32,10 +32,12 @@ local Dequantize = nn.Module:extend("Dequantize")
 function Dequantize:init(scale, zero_point) self.scale, self.zero_point = scale, zero_point end
 function Dequantize:forward(q) return M.dequantize(q, self.scale, self.zero_point) end
 
--- Quantizes float weight (out, ...) per output channel (symmetric) and bias to int32.
-local function quantize_weights(self, weight, bias, input_scale)
+-- Quantizes float weight (out, ...) symmetrically, per output channel (or with one scale for
+-- the whole tensor when per_tensor), and bias to int32.
+local function quantize_weights(self, weight, bias, input_scale, per_tensor)
   local out = weight:size(1)
   local absmax = weight:reshape(out, -1):abs():amax(2)
+  if per_tensor then absmax = absmax:amax(1):expand(out, 1) end
   self.weight_scale = (absmax / 127):reshape(out)
   local shape = {out}
   for _ = 2, weight:dim() do shape[#shape + 1] = 1 end
@@ -44,13 +46,14 @@ local function quantize_weights(self, weight, bias, input_scale)
   local bq = (bias / bias_scale):totable()
   for i, v in ipairs(bq) do bq[i] = round_half_even(v) end
   self.bias_q = torch.tensor(bq, {dtype = "int32"})
+  if per_tensor then self.weight_scale = self.weight_scale:narrow(1, 1, 1):contiguous() end
 end
 
 local function float_weights(self)
   local out = self.weight_q:size(1)
   local shape = {out}
   for _ = 2, self.weight_q:dim() do shape[#shape + 1] = 1 end
-  local w = self.weight_q:float() * self.weight_scale:reshape(shape)
+  local w = self.weight_q:float() * (self.weight_scale:numel() == 1 and self.weight_scale or self.weight_scale:reshape(shape))
   local b = self.bias_q:float() * (self.weight_scale * self.input_scale)
   return w, b
 end
@@ -75,8 +78,8 @@ function QConv2d:forward(q)
 end
 
 local QLinear = nn.Module:extend("QLinear")
-function QLinear:init(linear, input_scale, input_zp, output_scale, output_zp, relu)
-  quantize_weights(self, linear.weight, linear.bias, input_scale)
+function QLinear:init(linear, input_scale, input_zp, output_scale, output_zp, relu, per_tensor)
+  quantize_weights(self, linear.weight, linear.bias, input_scale, per_tensor)
   self.input_scale, self.input_zero_point = input_scale, input_zp
   self.output_scale, self.output_zero_point, self.relu = output_scale, output_zp, relu
 end
@@ -92,12 +95,13 @@ function QMaxPool2d:forward(q) return F.max_pool2d(q:float(), self.kernel_size, 
 local QFlatten = nn.Module:extend("QFlatten")
 function QFlatten:forward(q) return q:float():flatten(2):to("int8") end
 
---- Quantize -> QConv2d(relu) -> QMaxPool2d -> QFlatten -> QLinear(relu) -> QLinear -> Dequantize.
+--- Quantize -> QConv2d(relu) -> QMaxPool2d -> QFlatten -> QLinear(relu) -> QLinear (per-tensor
+--- weight scale) -> Dequantize.
 function M.build()
   local conv = nn.Conv2d(1, 4, 3, {padding = 1})
   local fc1, fc2 = nn.Linear(64, 16), nn.Linear(16, 3)
   return nn.Sequential(Quantize(0.03, 0), QConv2d(conv, 0.03, 0, 0.02, -5, true), QMaxPool2d(2), QFlatten(),
-    QLinear(fc1, 0.02, -5, 0.015, 3, true), QLinear(fc2, 0.015, 3, 0.01, 0, false), Dequantize(0.01, 0))
+    QLinear(fc1, 0.02, -5, 0.015, 3, true), QLinear(fc2, 0.015, 3, 0.01, 0, false, true), Dequantize(0.01, 0))
 end
 
 return M

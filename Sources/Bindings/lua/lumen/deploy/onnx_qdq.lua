@@ -15,13 +15,13 @@ local ops = require "lumen.deploy.onnx_ops"
 
 local qdq = {}
 
-local function number(v) return torch.is_tensor(v) and v:reshape(-1)[1]:item() or v end
+local function number(v) return torch.is_tensor(v) and v:reshape(-1):totable()[1] or v end
 
 -- A scalar constant from a number or a one-element tensor.
 local function scalar(g, v, dtype)
   if torch.is_tensor(v) then
     if v:numel() ~= 1 then g:fail("expected a single quantization parameter; got %d values", v:numel()) end
-    v = v:reshape(-1)[1]:item()
+    v = v:reshape(-1):totable()[1]
   end
   return g:const(torch.tensor(v, {dtype = dtype}))
 end
