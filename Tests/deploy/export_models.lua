@@ -39,6 +39,10 @@ cnn:train()
 torch.no_grad(function() for _ = 1, 3 do cnn(torch.randn(8, 3, 12, 12) * 2 + 0.5) end end)
 save_case("cnn", cnn, {torch.randn(4, 3, 12, 12)}, {torch.randn(2, 3, 12, 12)})
 
+-- The same CNN after structured pruning (half the channels of each conv layer removed).
+deploy.prune.structured(cnn, {amount = 0.5})
+save_case("cnn_pruned", cnn, {torch.randn(4, 3, 12, 12)}, {torch.randn(2, 3, 12, 12)})
+
 -- LSTM classifier (2 layers, batch first): logits of the last step and the final states.
 torch.manual_seed(3)
 local LSTMNet = nn.Module:extend("ExportLSTMNet")

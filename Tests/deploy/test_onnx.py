@@ -1,5 +1,5 @@
 """ONNX export checked against onnxruntime: Tests/deploy/export_models.lua exports an MLP, a CNN with
-BatchNorm (eval), a 2-layer LSTM, a bidirectional GRU, a Conv1d + 2-layer ReLU RNN with a given initial state, an attention block, an Embedding model, a model
+BatchNorm (eval) and the same CNN after structured pruning, a 2-layer LSTM, a bidirectional GRU, a Conv1d + 2-layer ReLU RNN with a given initial state, an attention block, an Embedding model, a model
 of tensor operations between modules and an int8 QDQ model, and saves Lumen's inputs and outputs (two batch sizes, to exercise the dynamic batch
 dimension). Each file must pass onnx.checker (full check, with shape inference) and onnxruntime must
 reproduce Lumen's outputs within 1e-4.
@@ -89,6 +89,13 @@ class OnnxExportTests(unittest.TestCase):
         ops = [n.op_type for n in self.check("cnn").graph.node]
         for op in ("Conv", "BatchNormalization", "MaxPool", "GlobalAveragePool", "Gemm"):
             self.assertIn(op, ops)
+
+    def test_structured_pruned_cnn(self):
+        model = self.check("cnn_pruned")
+        conv = [i for i in model.graph.initializer if len(i.dims) == 4]
+        # conv1 loses half its channels; conv2 feeds a grouped conv, which structured pruning leaves alone
+        self.assertEqual([i.dims[0] for i in conv], [4, 16, 16])
+        self.assertEqual(conv[1].dims[1], 4)
 
     def test_lstm(self):
         self.assertEqual([n.op_type for n in self.check("lstm").graph.node].count("LSTM"), 2)
