@@ -5,7 +5,7 @@
 --   bytes_int8      estimated size with Linear/Conv weights in int8 (+ one float32 scale per
 --                   output channel, int32 biases), other tensors float32
 --   bytes_int4      the same with 4-bit weights (two per byte)
---   macs            multiply-adds of one forward of `input` (nn.utils.summary's count)
+--   macs            multiply-adds of one forward of one sample (input's first row; nn.utils.summary's count)
 --   latency_ms      median wall time of a forward on one sample (input's first row), eval mode
 --   accuracy        with `data` (a loader yielding x, y): fraction of argmax(model(x), 2) == y
 local report = {}
@@ -87,7 +87,7 @@ function Report:__tostring()
     string.format("  size int8       %s (estimate)", kb(self.bytes_int8)),
     string.format("  size int4       %s (estimate)", kb(self.bytes_int4)),
   }
-  if self.macs then lines[#lines + 1] = string.format("  MACs            %d (%.3g M)", self.macs, self.macs / 1e6) end
+  if self.macs then lines[#lines + 1] = string.format("  MACs            %d (%.3g M per sample)", self.macs, self.macs / 1e6) end
   if self.latency_ms then lines[#lines + 1] = string.format("  latency         %.3f ms (median of %d, batch 1)", self.latency_ms, self.runs) end
   if self.accuracy then lines[#lines + 1] = string.format("  accuracy        %.2f%%", 100 * self.accuracy) end
   return table.concat(lines, "\n")
@@ -111,7 +111,7 @@ return function(model, opts)
   model:eval()
   local ok, err = pcall(function()
     if opts.input ~= nil then
-      r.macs = nn.utils.summary(model, {opts.input}, {print = false}).total_flops
+      r.macs = nn.utils.summary(model, {opts.input:narrow(1, 1, 1)}, {print = false}).total_flops
       r.latency_ms = latency(model, opts.input, r.runs, opts.warmup or 5)
     end
     if opts.data ~= nil then r.accuracy = accuracy(model, opts.data) end
