@@ -1,9 +1,10 @@
 # Lumen: two commands do everything.
 #   make run   — install deps, build (release), run the curriculum scripts (quick) and write the report
 #   make test  — install deps, build, run the Swift and Lua tests
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test test-deploy bench clean
 
-APT_PACKAGES := liblua5.4-dev libreadline-dev libopenblas-dev pkg-config
+APT_PACKAGES := liblua5.4-dev libreadline-dev libopenblas-dev pkg-config python3-venv
+VENV_TEST := .venv-test
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -25,14 +26,26 @@ run: build
 
 # Swift unit tests run in debug (they use @testable); the Lua, CLI and REPL tests use the
 # release binary, as users do.
-test: deps
+test: deps $(VENV_TEST)/.installed
 	swift build -c release
 	swift test
 	.build/release/lumen test Tests/lua
 	LUMEN=.build/release/lumen python3 Tests/repl/test_cli.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_repl.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_notebooks.py
+	LUMEN=.build/release/lumen $(VENV_TEST)/bin/python Tests/deploy/test_onnx.py
 	.build/release/lumen notebooks --quick --out .build/notebooks-report
+
+# The ONNX export tests check files with onnx and onnxruntime from PyPI, installed into a
+# virtualenv outside the sources (.venv-test/, ignored by git).
+$(VENV_TEST)/.installed:
+	python3 -m venv $(VENV_TEST)
+	$(VENV_TEST)/bin/pip install -q onnxruntime onnx numpy
+	touch $@
+
+test-deploy: deps $(VENV_TEST)/.installed
+	swift build -c release
+	LUMEN=.build/release/lumen $(VENV_TEST)/bin/python Tests/deploy/test_onnx.py
 
 bench: deps
 	swift build -c release
@@ -42,6 +55,7 @@ bench: deps
 	.build/release/lumen bench/lua/cartpole.lua
 	.build/release/lumen bench/lua/train_steps.lua
 	.build/release/lumen bench/lua/seq_steps.lua
+	.build/release/lumen bench/lua/prune.lua
 	python3 bench/startup.py .build/release/lumen
 
 clean:

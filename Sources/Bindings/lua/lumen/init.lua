@@ -91,3 +91,4 @@ text = require "lumen.text"
 notebook = require "lumen.notebook"
 
 do local g = require "lumen.datagen"; data = data or {}; for k, v in pairs(g) do data[k] = v end end
+deploy = require "lumen.deploy"
