@@ -43,12 +43,13 @@ local nb = notebook.start{
     bandit_epsilon = 0.1,        -- epsilon of epsilon-greedy
     ucb_c = math.sqrt(2),        -- UCB1's exploration constant: mean + c sqrt(ln t / n)
     flow_marginal_z = 1.0,       -- a passing test's reading above this z-score counts as marginal
+    flow_escape_cost = 1000,     -- cost of shipping a defective device, in tester seconds
     flow_q_episodes = 300000,    -- Q-learning devices (episodes) on the AdaptiveTest-v0 simulator
     flow_q_epsilon = 0.1,        -- exploration of that Q-learning
     flow_sim_devices = 200000,   -- devices simulated to validate each flow policy
   },
   quick = {grid_q_episodes = 10000, td_episodes = 10000, cliff_runs = 6, bandit_runs = 40,
-           bandit_steps = 1000, flow_q_episodes = 60000, flow_sim_devices = 40000},
+           bandit_steps = 1000, flow_q_episodes = 60000, flow_sim_devices = 15000},
 }
 local config = nb.config
 math.randomseed(nb.seed)            -- Lua's own RNG drives the agents' exploration
@@ -638,3 +639,498 @@ nb:check("SARSA's path is safer than Q-learning's (further from the cliff)", mar
   string.format("%.2f vs %.2f rows", margin_sarsa, margin_q))
 nb:check("SARSA earns more reward online while exploring", late_sarsa > late_q,
   string.format("%.1f vs %.1f per episode", late_sarsa, late_q))
+
+-- %%
+-- ## 6. Exploration vs exploitation: choosing a test recipe with a multi-armed bandit
+--
+-- A new product has 10 candidate test recipes (different insertion orders, patterns, limits).
+-- Each insertion with recipe a returns a noisy score (defects caught per unit of tester time,
+-- normalized) with unknown mean q*(a). We want the best recipe while spending as few insertions
+-- as possible on worse ones: the regret after T pulls is sum_t (q*(best) - q*(a_t)).
+--   epsilon-greedy: the best-looking arm, except a random arm with probability epsilon (regret
+--       grows linearly: it never stops exploring at rate epsilon);
+--   UCB1: the arm with the highest  mean(a) + c sqrt(ln t / n(a))  (optimism under uncertainty;
+--       regret grows like log T);
+--   Thompson sampling: sample q(a) from each arm's posterior (Gaussian, known noise, N(0, 1)
+--       prior) and pull the best sample.
+-- GaussianBandit-v0 is Sutton & Barto's 10-armed testbed: q*(a) ~ N(0, 1) drawn at each reset
+-- (one "product" per run), rewards N(q*(a), 1); each step's info.regret is q*(best) - q*(a).
+-- Note: on Bernoulli arms with small gaps, UCB1 with c = sqrt(2) explores more than needed and
+-- can trail epsilon-greedy at short horizons; the comparison depends on the problem.
+nb:section("6. Bandits: epsilon-greedy vs UCB1 vs Thompson sampling for test recipes")
+
+local function randn()
+  return math.sqrt(-2 * math.log(1 - math.random())) * math.cos(2 * math.pi * math.random())
+end
+
+local bandit_agents = {
+  ["epsilon-greedy"] = function(n, sum)
+    if math.random() < config.bandit_epsilon then return math.random(#n) end
+    local means = {}
+    for a = 1, #n do means[a] = n[a] > 0 and sum[a] / n[a] or math.huge end   -- try each arm once
+    return greedy_random_ties(means)
+  end,
+  UCB1 = function(n, sum, t)
+    for a = 1, #n do if n[a] == 0 then return a end end
+    local scores = {}
+    for a = 1, #n do scores[a] = sum[a] / n[a] + config.ucb_c * math.sqrt(math.log(t) / n[a]) end
+    return argmax(scores)
+  end,
+  Thompson = function(n, sum)
+    -- Posterior of q(a) with prior N(0, 1) and unit noise: N(sum / (n + 1), 1 / (n + 1)).
+    local samples = {}
+    for a = 1, #n do samples[a] = sum[a] / (n[a] + 1) + randn() / math.sqrt(n[a] + 1) end
+    return argmax(samples)
+  end,
+}
+local agent_names = {"epsilon-greedy", "UCB1", "Thompson"}
+
+local bandit = envs.make("GaussianBandit-v0", {arms = config.bandit_arms, steps = config.bandit_steps})
+local regret_curves, optimal_share = {}, {}
+for _, name in ipairs(agent_names) do
+  local curve, optimal = {}, 0
+  for t = 1, config.bandit_steps do curve[t] = 0 end
+  for run = 1, config.bandit_runs do
+    bandit:reset{seed = nb.seed * 100000 + run}                -- the same products for every agent
+    local n, sum, cumulative = {}, {}, 0
+    for a = 1, config.bandit_arms do n[a], sum[a] = 0, 0 end
+    for t = 1, config.bandit_steps do
+      local a = bandit_agents[name](n, sum, t)
+      local _, reward, _, _, info = bandit:step(a)
+      n[a], sum[a] = n[a] + 1, sum[a] + reward
+      cumulative = cumulative + info.regret
+      curve[t] = curve[t] + cumulative / config.bandit_runs
+      if t > config.bandit_steps - 100 and info.optimal then optimal = optimal + 1 end
+    end
+  end
+  regret_curves[name] = curve
+  optimal_share[name] = optimal / (100 * config.bandit_runs)
+end
+local bandit_rows = {}
+for _, name in ipairs(agent_names) do
+  bandit_rows[#bandit_rows + 1] = {name, regret_curves[name][config.bandit_steps], optimal_share[name]}
+end
+nb:table(string.format("%d-armed testbed, %d pulls, mean of %d products", config.bandit_arms, config.bandit_steps,
+  config.bandit_runs), {"agent", "cumulative regret", "best arm share (last 100 pulls)"}, bandit_rows)
+plot.line(nb:figure("bandit_regret.png", "Cumulative regret of the bandit agents (mean over products)"), regret_curves,
+  {title = string.format("Choosing among %d test recipes: regret, mean of %d runs", config.bandit_arms, config.bandit_runs),
+   xlabel = "pull (test insertion)", ylabel = "cumulative regret"})
+local ucb_regret = nb:metric("ucb_regret", regret_curves.UCB1[config.bandit_steps])
+local eps_greedy_regret = nb:metric("eps_greedy_regret", regret_curves["epsilon-greedy"][config.bandit_steps])
+nb:metric("thompson_regret", regret_curves.Thompson[config.bandit_steps])
+nb:check("UCB1's cumulative regret < epsilon-greedy's", ucb_regret < eps_greedy_regret,
+  string.format("%.1f vs %.1f", ucb_regret, eps_greedy_regret))
+-- Log vs linear growth: UCB1 adds far less regret in the second half than in the first.
+local half = config.bandit_steps // 2
+local ucb_first, ucb_second = regret_curves.UCB1[half], ucb_regret - regret_curves.UCB1[half]
+nb:check("UCB1's regret grows sub-linearly (second half adds < 60% of the first half)", ucb_second < 0.6 * ucb_first,
+  string.format("%.1f then %.1f", ucb_first, ucb_second))
+
+-- %%
+-- ## 7. The adaptive test flow as an MDP: value iteration, Q-learning, and the full flow
+--
+-- AdaptiveTest-v0 simulates one device under test per episode: K tests (tester seconds, defect
+-- coverage per latent defect mechanism), actions run / skip / stop-and-ship; a failing test bins
+-- the device; shipping a defective device is an escape (-escape_cost), binning a good one is
+-- overkill (-overkill_cost); each test costs its time. A passing test also reports a reading
+-- whose mean shifts up when mechanisms are present; we call a passing reading "marginal" (M)
+-- when its z-score exceeds flow_marginal_z, else normal (N); "-" is a skipped test.
+--
+-- The device's defects are hidden, so the Markov state is what we know: the history of outcomes
+-- (e.g. "NN-M"). Its belief over defect mechanisms follows from Bayes' rule with the simulator's
+-- parameters, which gives the exact transition model P[s][a] of this belief MDP:
+--   P(test k fails | history)        = sum_d b(d) P(detect or false fail | d)
+--   P(test k passes with reading o)  = sum_d b(d) (1 - P(fail | d)) P(o | d),   b = posterior
+--   ship (stop, or no tests left):   reward -escape_cost * P(defective | history)
+-- K = 6 tests give 1 + 3 + ... + 3^5 = 364 decision states; the problem is acyclic (one test
+-- per step), so value iteration with gamma = 1 converges in K + 1 sweeps.
+nb:section("7. Adaptive test flow: MDP solved by value iteration, learned by Q-learning")
+
+-- The simulator's parameters (AdaptiveTest-v0's defaults, written out): 6 tests, 3 mechanisms.
+local flow = {
+  costs = {1.0, 2.0, 1.5, 3.0, 0.5, 4.0},                  -- tester seconds per test
+  prevalence = {0.04, 0.02, 0.01},                         -- P(mechanism present) per device
+  coverage = {                                             -- P(test k detects mechanism m)
+    {0.60, 0.10, 0.00}, {0.30, 0.50, 0.10}, {0.20, 0.20, 0.20},
+    {0.10, 0.60, 0.30}, {0.00, 0.00, 0.40}, {0.40, 0.30, 0.70},
+  },
+  false_fail = 0.002, shift = 1.5,                         -- overkill rate; reading shift per coverage
+  escape_cost = config.flow_escape_cost,                   -- the simulator's default is 100 (see the sweep)
+  overkill_cost = 20, time_weight = 1,                     -- cost of binning a good device; per second
+}
+local K, M = #flow.costs, #flow.prevalence
+local n_configs = 1 << M                                   -- defect configurations d (bit m = mechanism m)
+local action_names = {"run", "skip", "stop"}
+
+local function erfc(x)      -- Numerical Recipes' erfc (relative error < 1.2e-7)
+  local z = math.abs(x)
+  local t = 1 / (1 + 0.5 * z)
+  local r = t * math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+  return x >= 0 and r or 2 - r
+end
+local function normal_cdf(x) return 0.5 * erfc(-x / math.sqrt(2)) end
+
+-- Per configuration d (1-based index d + 1): prior, P(test k fails | d), P(marginal reading | d).
+local prior, fail_prob, marginal_prob = {}, {}, {}
+for d = 0, n_configs - 1 do
+  local p = 1
+  for m = 1, M do p = p * ((d >> (m - 1)) & 1 == 1 and flow.prevalence[m] or 1 - flow.prevalence[m]) end
+  prior[d + 1] = p
+end
+for k = 1, K do
+  fail_prob[k], marginal_prob[k] = {}, {}
+  for d = 0, n_configs - 1 do
+    local miss, shift = 1, 0
+    for m = 1, M do
+      if (d >> (m - 1)) & 1 == 1 then
+        miss = miss * (1 - flow.coverage[k][m])
+        shift = shift + flow.shift * flow.coverage[k][m]
+      end
+    end
+    fail_prob[k][d + 1] = d == 0 and flow.false_fail or 1 - miss
+    marginal_prob[k][d + 1] = 1 - normal_cdf(config.flow_marginal_z - shift)
+  end
+end
+
+-- Joint weights w(d) = P(history, d) after test k passes with reading o ("N"/"M") or is skipped.
+local function child_weights(w, k, o)
+  local out = {}
+  for i = 1, n_configs do
+    if o == "-" then out[i] = w[i]
+    else
+      local pm = marginal_prob[k][i]
+      out[i] = w[i] * (1 - fail_prob[k][i]) * (o == "M" and pm or 1 - pm)
+    end
+  end
+  return out
+end
+local function total(w) local s = 0 for _, v in ipairs(w) do s = s + v end return s end
+local function p_defective(w) local W = total(w) return W > 0 and (W - w[1]) / W or 0 end
+
+-- The belief MDP. Transitions are {prob, next, reward, terminated, seconds, P(escape), P(overkill)}:
+-- the first four are Gymnasium's format (so envs.value_iteration can solve it), the last three
+-- split the expected cost into test time, escapes and overkill for reporting.
+local function build_flow_mdp(escape_cost)
+  local states, index = {}, {}
+  local function add(k, hist, w) states[#states + 1] = {k = k, hist = hist, w = w}; index[hist] = #states end
+  add(0, "", prior)
+  local i = 1
+  while i <= #states do                                    -- breadth-first: parents before children
+    local st = states[i]
+    if st.k + 1 < K then
+      for _, o in ipairs({"N", "M", "-"}) do add(st.k + 1, st.hist .. o, child_weights(st.w, st.k + 1, o)) end
+    end
+    i = i + 1
+  end
+  local terminal = #states + 1
+  local P = {}
+  for s, st in ipairs(states) do
+    local k, w, W = st.k + 1, st.w, total(st.w)            -- k: the test decided now (1-based)
+    local ship = {{1, terminal, -escape_cost * p_defective(w), true, 0, p_defective(w), 0}}
+    local run = {}
+    local c = flow.time_weight * flow.costs[k]
+    local fail_w, fail_good = 0, w[1] * fail_prob[k][1]
+    for d = 1, n_configs do fail_w = fail_w + w[d] * fail_prob[k][d] end
+    if fail_w > 0 then
+      run[#run + 1] = {fail_w / W, terminal, -c - flow.overkill_cost * fail_good / fail_w, true, flow.costs[k], 0, fail_good / fail_w}
+    end
+    for _, o in ipairs({"N", "M"}) do
+      local w2 = child_weights(w, k, o)
+      local p = total(w2) / W
+      if p > 0 then
+        if k == K then    -- last test passed: the device ships
+          run[#run + 1] = {p, terminal, -c - escape_cost * p_defective(w2), true, flow.costs[k], p_defective(w2), 0}
+        else
+          run[#run + 1] = {p, index[st.hist .. o], -c, false, flow.costs[k], 0, 0}
+        end
+      end
+    end
+    local skip = k == K and ship or {{1, index[st.hist .. "-"], 0, false, 0, 0, 0}}
+    P[s] = {run, skip, ship}
+  end
+  P[terminal] = {}
+  for a = 1, 3 do P[terminal][a] = {{1, terminal, 0, true, 0, 0, 0}} end
+  return {P = P, states = states, index = index, terminal = terminal}
+end
+
+-- Value iteration on Lua tables (any P in Gymnasium's format), from scratch.
+local function value_iteration_tables(P, g, tol)
+  local V = {}
+  for s = 1, #P do V[s] = 0 end
+  local sweeps = 0
+  repeat
+    sweeps = sweeps + 1
+    local delta, new = 0, {}
+    for s = 1, #P do
+      local best = -math.huge
+      for a = 1, #P[s] do best = math.max(best, q_backup(P, V, g, s, a)) end
+      new[s] = best
+      delta = math.max(delta, math.abs(best - V[s]))
+    end
+    V = new
+  until delta < tol or sweeps >= 100000
+  local policy = {}
+  for s = 1, #P do
+    local q = {}
+    for a = 1, #P[s] do q[a] = q_backup(P, V, g, s, a) end
+    policy[s] = argmax(q)
+  end
+  return V, policy, sweeps
+end
+
+-- Exact expected cost, test time, escape and overkill rates of a policy, by pushing the state
+-- distribution forward through the acyclic MDP (states are stored parents first).
+local function evaluate_flow(mdp, policy)
+  local reach = {[1] = 1}
+  local r = {cost = 0, time = 0, escape = 0, overkill = 0}
+  for s = 1, #mdp.states do
+    local ps = reach[s] or 0
+    if ps > 0 then
+      for _, t in ipairs(mdp.P[s][policy[s]]) do
+        local q = ps * t[1]
+        r.cost, r.time, r.escape, r.overkill = r.cost - q * t[3], r.time + q * t[5], r.escape + q * t[6], r.overkill + q * t[7]
+        if not t[4] then reach[t[2]] = (reach[t[2]] or 0) + q end
+      end
+    end
+  end
+  r.reach = reach
+  return r
+end
+
+local mdp = build_flow_mdp(flow.escape_cost)
+local n_flow = #mdp.states
+print(string.format("belief MDP: %d decision states + 1 terminal, %d actions", n_flow, #action_names))
+local V_flow, pi_flow, flow_sweeps = value_iteration_tables(mdp.P, 1, config.dp_tol)
+local V_flow_lib, pi_flow_lib = envs.value_iteration({P = mdp.P}, {gamma = 1, tol = config.dp_tol})
+local flow_diff = 0
+for s = 1, n_flow do flow_diff = math.max(flow_diff, math.abs(V_flow[s] - V_flow_lib[s])) end
+print(string.format("value iteration: %d sweeps; expected cost per device from the start: %.4f", flow_sweeps, -V_flow[1]))
+nb:check("test flow: scratch value iteration = envs.value_iteration on the same P (max diff < 1e-8)",
+  flow_diff < 1e-8, string.format("%.2e", flow_diff))
+
+local full_policy = {}
+for s = 1, n_flow do full_policy[s] = 1 end                 -- the fixed flow: run every test
+local full = evaluate_flow(mdp, full_policy)
+local optimal = evaluate_flow(mdp, pi_flow)
+print(string.format("exact evaluation agrees with VI: %.6f vs %.6f", optimal.cost, -V_flow[1]))
+
+-- Q-learning on the belief MDP as an environment: a Lua-defined env (envs.Env subclass) that
+-- samples the next history from P. The agent does not read P; it only steps the env.
+local FlowMDP = envs.Env:extend("TestFlowMDP")
+function FlowMDP:init(model)
+  self.model = model
+  self.observation_space = envs.spaces.Discrete(#model.P)
+  self.action_space = envs.spaces.Discrete(3)
+end
+function FlowMDP:reset() self.s = 1; return 1, {} end
+function FlowMDP:step(a)
+  local u, outcomes = math.random(), self.model.P[self.s][a]
+  local t = outcomes[#outcomes]
+  for _, o in ipairs(outcomes) do
+    if u < o[1] then t = o; break end
+    u = u - o[1]
+  end
+  self.s = t[2]
+  return t[2], t[3], t[4], false, {}
+end
+
+local function q_learning_flow(env, state_of, episodes)
+  local Q, N = {}, {}
+  for s = 1, n_flow do Q[s], N[s] = {0, 0, 0}, {0, 0, 0} end
+  local function greedy()
+    local policy = {}
+    for s = 1, n_flow do policy[s] = argmax(Q[s]) end
+    return policy
+  end
+  local curve_x, curve = {}, {}
+  local every = math.max(1, episodes // 60)
+  local obs = env:reset{seed = nb.seed * 7777 + 1}
+  for episode = 1, episodes do
+    if episode > 1 then obs = env:reset() end
+    local s = state_of(obs)
+    while true do
+      local a = epsilon_greedy(Q[s], config.flow_q_epsilon)
+      local obs2, r, terminated = env:step(a)
+      local target, s2 = r, nil
+      if not terminated then s2 = state_of(obs2); target = r + max_of(Q[s2]) end
+      N[s][a] = N[s][a] + 1
+      Q[s][a] = Q[s][a] + (1 / N[s][a] ^ config.lr_power) * (target - Q[s][a])
+      if terminated then break end
+      s = s2
+    end
+    if episode % every == 0 then
+      curve_x[#curve_x + 1], curve[#curve + 1] = episode, evaluate_flow(mdp, greedy()).cost
+    end
+  end
+  return greedy(), Q, curve_x, curve
+end
+local pi_q_mdp, _, qm_x, qm_curve = q_learning_flow(FlowMDP(mdp), function(s) return s end, config.flow_q_episodes)
+local learned_mdp = evaluate_flow(mdp, pi_q_mdp)
+
+-- Q-learning on the AdaptiveTest-v0 simulator itself: observations are the tests run and their
+-- readings (mapped to the same history states) and the reward is the realized cost: -escape_cost
+-- when a defective device ships, which happens to a few devices in a thousand. That signal is
+-- rare and loud, so the same number of episodes teaches much less (compare the two curves).
+local simulator = envs.make("AdaptiveTest-v0", flow)
+local function flow_state(obs)
+  local o = obs:totable()
+  local decided = math.floor(o[2 * K + 1] * K + 0.5)        -- tests run or skipped so far
+  local hist = {}
+  for j = 1, decided do
+    hist[j] = o[2 * j - 1] > 0.5 and (o[2 * j] > config.flow_marginal_z and "M" or "N") or "-"
+  end
+  return mdp.index[table.concat(hist)]
+end
+local pi_q_raw, _, qr_x, qr_curve = q_learning_flow(simulator, flow_state, config.flow_q_episodes)
+local learned_raw = evaluate_flow(mdp, pi_q_raw)
+local pi_q_flow, learned = pi_q_mdp, learned_mdp
+
+-- The policies side by side on the histories a device reaches with probability >= 2% under
+-- the optimal policy. "Agree" compares action VALUES: at the last test, skip and stop both ship
+-- the device, an exact tie that argmax may break either way.
+local function flow_q_star(s, a) return q_backup(mdp.P, V_flow, 1, s, a) end
+local function flow_optimal(s, a) return flow_q_star(s, a) >= V_flow[s] - 1e-9 * math.max(1, math.abs(V_flow[s])) end
+local policy_rows = {}
+local agree_mass, decided_mass = 0, 0
+for s = 1, n_flow do
+  local reach = optimal.reach[s] or 0
+  if reach > 0 then
+    decided_mass = decided_mass + reach
+    if flow_optimal(s, pi_q_flow[s]) then agree_mass = agree_mass + reach end
+  end
+  if reach >= 0.02 then
+    local st = mdp.states[s]
+    policy_rows[#policy_rows + 1] = {st.hist == "" and "(start)" or st.hist, "test " .. (st.k + 1),
+      string.format("%.3f", reach), string.format("%.4f", p_defective(st.w)), action_names[pi_flow[s]],
+      action_names[pi_q_flow[s]] .. (flow_optimal(s, pi_q_flow[s]) and "" or " (x)"), action_names[pi_q_raw[s]]}
+  end
+end
+nb:table("flow policies (N normal pass, M marginal pass, - skipped; reach under VI; (x) = not optimal); full flow runs all",
+  {"history", "decide", "reach", "P(defective)", "VI", "Q (MDP env)", "Q (raw sim)"}, policy_rows)
+local flow_agreement = agree_mass / decided_mass
+nb:metric("flow_q_vs_vi_agreement", flow_agreement)
+
+-- Simulate the policies on AdaptiveTest-v0 to validate the belief model against the simulator.
+local function simulate(policy, devices, seed)
+  local sum, sq, time, escapes, overkills = 0, 0, 0, 0, 0
+  local o = simulator:reset{seed = seed}
+  for device = 1, devices do
+    if device > 1 then o = simulator:reset() end
+    local cost = 0
+    while true do
+      local _, r, terminated, _, info
+      o, r, terminated, _, info = simulator:step(policy[flow_state(o)])
+      cost = cost - r
+      if terminated then
+        time = time + info.test_time
+        if info.escape then escapes = escapes + 1 end
+        if info.overkill then overkills = overkills + 1 end
+        break
+      end
+    end
+    sum, sq = sum + cost, sq + cost * cost
+  end
+  local m = sum / devices
+  return {cost = m, se = math.sqrt((sq / devices - m * m) / devices), time = time / devices,
+          escape = escapes / devices, overkill = overkills / devices}
+end
+local sim_full = simulate(full_policy, config.flow_sim_devices, nb.seed * 31 + 1)
+local sim_vi = simulate(pi_flow, config.flow_sim_devices, nb.seed * 31 + 2)
+local function dppm(p) return p * 1e6 end
+local flow_rows = {}
+for _, row in ipairs({{"full flow (run every test)", full, sim_full}, {"value iteration (optimal)", optimal, sim_vi},
+                      {"Q-learning on the MDP env", learned}, {"Q-learning on the raw simulator", learned_raw}}) do
+  local name, exact, sim = row[1], row[2], row[3]
+  flow_rows[#flow_rows + 1] = {name, string.format("%.3f", exact.cost),
+    sim and string.format("%.2f +- %.2f", sim.cost, sim.se) or "", string.format("%.3f", exact.time),
+    string.format("%.1f%%", 100 * (1 - exact.time / full.time)), string.format("%.0f", dppm(exact.escape)),
+    sim and string.format("%.0f", dppm(sim.escape)) or "", string.format("%.0f", dppm(exact.overkill))}
+end
+nb:table(string.format("adaptive test flow per device (escape cost %d s; exact = on the model, sim = %d simulated devices)",
+  flow.escape_cost, config.flow_sim_devices),
+  {"policy", "cost exact", "cost sim", "test time s", "time saved", "escapes DPPM", "sim DPPM", "overkill DPPM"}, flow_rows)
+nb:metric("flow_time_saved", 1 - optimal.time / full.time)
+nb:metric("flow_escape_dppm_vi", dppm(optimal.escape), "%.0f")
+nb:metric("flow_escape_dppm_full", dppm(full.escape), "%.0f")
+nb:metric("flow_cost_full", full.cost)
+nb:metric("flow_cost_vi", optimal.cost)
+nb:metric("flow_cost_q_mdp_env", learned.cost)
+nb:metric("flow_cost_q_raw_sim", learned_raw.cost)
+
+-- The trade-off: the escape cost decides how much test time is worth spending. Value iteration
+-- for a range of escape costs traces the adaptive frontier; every fixed subset of the 6 tests
+-- (a non-adaptive reduced flow, 64 of them) is a point too. The adaptive flow uses the readings,
+-- so at the same test time it lets fewer defective devices escape.
+local sweep_rows, frontier_x, frontier_y = {}, {}, {}
+for _, E in ipairs({100, 200, 500, 1000, 2000}) do
+  local m = build_flow_mdp(E)
+  local _, policy = value_iteration_tables(m.P, 1, config.dp_tol)
+  local r = evaluate_flow(m, policy)
+  frontier_x[#frontier_x + 1], frontier_y[#frontier_y + 1] = r.time, dppm(r.escape)
+  sweep_rows[#sweep_rows + 1] = {E, string.format("%.3f", r.time), string.format("%.1f%%", 100 * (1 - r.time / full.time)),
+    string.format("%.0f", dppm(r.escape)), string.format("%.0f", dppm(r.overkill))}
+end
+nb:table("value-iteration flow vs escape cost (AdaptiveTest-v0's default escape cost is 100)",
+  {"escape cost s", "test time s", "time saved", "escapes DPPM", "overkill DPPM"}, sweep_rows)
+
+local subset_x, subset_y, best_subset = {}, {}, nil
+for mask = 0, (1 << K) - 1 do
+  local policy = {}
+  for s = 1, n_flow do policy[s] = (mask >> mdp.states[s].k) & 1 == 1 and 1 or 2 end
+  local r = evaluate_flow(mdp, policy)
+  subset_x[#subset_x + 1], subset_y[#subset_y + 1] = r.time, dppm(r.escape)
+  if best_subset == nil or r.cost < best_subset.cost then best_subset = r; best_subset.mask = mask end
+end
+local subset_names = {}
+for k = 1, K do if (best_subset.mask >> (k - 1)) & 1 == 1 then subset_names[#subset_names + 1] = tostring(k) end end
+print(string.format("best fixed subset at escape cost %d: tests {%s}, cost %.3f, time %.3f s, escapes %.0f DPPM",
+  flow.escape_cost, table.concat(subset_names, ","), best_subset.cost, best_subset.time, dppm(best_subset.escape)))
+nb:metric("flow_cost_best_fixed_subset", best_subset.cost)
+
+local xs, ys, classes = {}, {}, {}
+local function add_points(px, py, class)
+  for i2 = 1, #px do xs[#xs + 1], ys[#ys + 1], classes[#classes + 1] = px[i2], py[i2], class end
+end
+add_points(subset_x, subset_y, 1)
+add_points(frontier_x, frontier_y, 2)
+add_points({full.time}, {dppm(full.escape)}, 3)
+add_points({learned.time}, {dppm(learned.escape)}, 4)
+plot.scatter(nb:figure("flow_tradeoff.png", "Test time vs escapes: fixed test subsets, the adaptive (VI) flow per escape cost, the full flow"),
+  xs, ys, {classes = torch.tensor(classes, {dtype = "int64"}),
+    class_names = {"fixed subsets of tests", "adaptive, VI (escape cost 100..2000)", "full flow", "Q-learning (MDP env)"},
+    title = "Adaptive test flow: mean test time vs escapes", xlabel = "mean test time per device (s)", ylabel = "escapes (DPPM)"})
+
+local function constant(n, v) local t = {} for i2 = 1, n do t[i2] = v end return t end
+plot.line(nb:figure("flow_qlearning.png", "Expected cost per device of Q-learning's greedy policy during training"),
+  {["Q-learning, MDP env (expected escape cost)"] = {x = qm_x, y = qm_curve},
+   ["Q-learning, raw simulator (realized escapes)"] = {x = qr_x, y = qr_curve},
+   ["value iteration (optimal)"] = {x = qm_x, y = constant(#qm_x, optimal.cost)},
+   ["full flow"] = {x = qm_x, y = constant(#qm_x, full.cost)}},
+  {title = string.format("Test flow Q-learning (escape cost %d), exact cost of the greedy policy", flow.escape_cost),
+   xlabel = "episode (device)", ylabel = "expected cost per device (s)"})
+
+local sim_z = math.abs(sim_vi.cost - optimal.cost) / sim_vi.se
+nb:check("belief MDP matches the simulator: simulated cost of the VI policy within 4 standard errors of the exact value",
+  sim_z < 4, string.format("%.3f vs %.3f, z = %.2f", sim_vi.cost, optimal.cost, sim_z))
+nb:check("adaptive (VI) flow costs less than the full flow and saves test time",
+  optimal.cost < full.cost and optimal.time < full.time,
+  string.format("cost %.3f vs %.3f, time %.2f vs %.2f s", optimal.cost, full.cost, optimal.time, full.time))
+nb:check("adaptive flow beats the best fixed subset of tests (the readings carry information)",
+  optimal.cost < best_subset.cost - 1e-6, string.format("%.3f vs %.3f", optimal.cost, best_subset.cost))
+nb:check("Q-learning (MDP env) policy within 2% of the VI optimum and below the full flow's cost",
+  learned.cost <= 1.02 * optimal.cost and learned.cost < full.cost,
+  string.format("%.3f vs VI %.3f, full %.3f", learned.cost, optimal.cost, full.cost))
+
+-- %%
+-- ## Results
+nb:section("Results")
+print(string.format("GridWorld: VI, PI and Q-learning agree on %d/%d states; TD(0) max error %.4f",
+  agree, #free_states, td_max_error))
+print(string.format("Cliff: greedy paths %.2f (Q-learning, return %.0f = DP optimum) vs %.2f (SARSA) rows from the cliff; "
+  .. "online reward %.1f vs %.1f", margin_q, optimal_return, margin_sarsa, late_q, late_sarsa))
+print(string.format("Bandit regret after %d pulls: epsilon-greedy %.1f, UCB1 %.1f, Thompson %.1f", config.bandit_steps,
+  eps_greedy_regret, ucb_regret, regret_curves.Thompson[config.bandit_steps]))
+print(string.format("Test flow (escape cost %d): adaptive saves %.1f%% test time at %.0f vs %.0f DPPM escapes; cost %.3f vs %.3f",
+  flow.escape_cost, 100 * (1 - optimal.time / full.time), dppm(optimal.escape), dppm(full.escape), optimal.cost, full.cost))
+nb:finish()
