@@ -356,8 +356,8 @@ for r = 1, rows do
 end
 -- Terminal cells hold 0 in V (no future); show the reward collected on entering them instead.
 for s, reward in pairs(terminal_reward) do V_grid_rows[(s - 1) // cols + 1][(s - 1) % cols + 1] = reward end
-plot.heatmap(nb:figure("gridworld_values.png", "GridWorld (4x3) optimal state values V* from value iteration"),
-  V_grid_rows, {title = string.format("GridWorld V* (gamma %.2f); goal/pit cells show their reward", gamma),
+plot.heatmap(nb:figure("gridworld_values.png", "GridWorld (4x3) optimal values V* (goal/pit cells show their reward; gray = wall)"),
+  V_grid_rows, {title = string.format("GridWorld V*, gamma %.2f", gamma),
     cell_labels = true, colormap = "coolwarm", xlabel = "column", ylabel = "row",
     row_labels = {"1", "2", "3"}, col_labels = {"1", "2", "3", "4"}, width = 700, height = 520})
 
@@ -367,7 +367,7 @@ local vi_curve, pi_curve = {}, {}
 for k, V in ipairs(vi_iterates) do vi_curve[k] = sup_distance(V) end
 for k, V in ipairs(pi_values) do pi_curve[k] = sup_distance(V) end
 plot.line(nb:figure("dp_convergence.png", "Value iteration vs policy iteration: max |V - V*| per iteration (log scale)"),
-  {["value iteration (one sweep per iteration)"] = vi_curve, ["policy iteration (one evaluated policy per iteration)"] = pi_curve},
+  {["value iteration (sweeps)"] = vi_curve, ["policy iteration (policies)"] = pi_curve},
   {title = "Convergence to V* on GridWorld (floor 1e-14)", xlabel = "iteration", ylabel = "max_s |V(s) - V*(s)|", logy = true})
 nb:metric("vi_sweeps", #vi_iterates)
 nb:metric("pi_iterations", #pi_values)
@@ -476,7 +476,7 @@ nb:metric("td0_max_error", td_max_error)
 nb:metric("td0_const_alpha_max_error", td_const_error)
 plot.line(nb:figure("td0_error.png", "TD(0) RMS error against the DP value function of the random policy"),
   {[string.format("alpha = 1/N(s)^%.1f", config.td_lr_power)] = {x = td_x, y = td_curve}, [string.format("alpha = %.2f constant", config.td_alpha)] = {x = td_const_x, y = td_const_curve}},
-  {title = "TD(0) policy evaluation vs DP (uniform random policy)", xlabel = "episode", ylabel = "RMS error over states", logy = true})
+  {title = "TD(0) vs DP, random policy", xlabel = "episode", ylabel = "RMS error over states", logy = true})
 nb:check("TD(0) matches DP policy evaluation (max error < 0.05)", td_max_error < 0.05, string.format("%.4f", td_max_error))
 
 -- %%
@@ -619,8 +619,8 @@ local function clipped(values) local out = {} for i, v in ipairs(values) do out[
 plot.line(nb:figure("cliff_rewards.png", "Sum of rewards per episode (epsilon-greedy, mean of runs, moving average 10)"),
   {["Q-learning"] = clipped(moving_average(curves.q, 10)), SARSA = clipped(moving_average(curves.sarsa, 10)),
    ["optimal (DP)"] = (function() local t = {} for i = 1, config.cliff_episodes do t[i] = optimal_return end return t end)()},
-  {title = string.format("CliffWalking, epsilon %.1f, alpha %.1f, %d runs (clipped at -150)", config.cliff_epsilon,
-    config.cliff_alpha, config.cliff_runs), xlabel = "episode", ylabel = "sum of rewards during episode"})
+  {title = string.format("CliffWalking, mean of %d runs", config.cliff_runs), xlabel = "episode",
+   ylabel = "reward per episode (clipped at -150)"})
 
 local q_optimal_runs = 0
 for _, r in ipairs(stats.q.returns) do if r == optimal_return then q_optimal_runs = q_optimal_runs + 1 end end
@@ -713,7 +713,7 @@ end
 nb:table(string.format("%d-armed testbed, %d pulls, mean of %d products", config.bandit_arms, config.bandit_steps,
   config.bandit_runs), {"agent", "cumulative regret", "best arm share (last 100 pulls)"}, bandit_rows)
 plot.line(nb:figure("bandit_regret.png", "Cumulative regret of the bandit agents (mean over products)"), regret_curves,
-  {title = string.format("Choosing among %d test recipes: regret, mean of %d runs", config.bandit_arms, config.bandit_runs),
+  {title = string.format("Regret, %d test recipes, %d runs", config.bandit_arms, config.bandit_runs),
    xlabel = "pull (test insertion)", ylabel = "cumulative regret"})
 local ucb_regret = nb:metric("ucb_regret", regret_curves.UCB1[config.bandit_steps])
 local eps_greedy_regret = nb:metric("eps_greedy_regret", regret_curves["epsilon-greedy"][config.bandit_steps])
@@ -1098,16 +1098,16 @@ add_points({full.time}, {dppm(full.escape)}, 3)
 add_points({learned.time}, {dppm(learned.escape)}, 4)
 plot.scatter(nb:figure("flow_tradeoff.png", "Test time vs escapes: fixed test subsets, the adaptive (VI) flow per escape cost, the full flow"),
   xs, ys, {classes = torch.tensor(classes, {dtype = "int64"}),
-    class_names = {"fixed subsets of tests", "adaptive, VI (escape cost 100..2000)", "full flow", "Q-learning (MDP env)"},
-    title = "Adaptive test flow: mean test time vs escapes", xlabel = "mean test time per device (s)", ylabel = "escapes (DPPM)"})
+    class_names = {"fixed test subsets", "adaptive (VI)", "full flow", "Q-learning (MDP env)"},
+    title = "Test time vs escapes per policy", xlabel = "mean test time per device (s)", ylabel = "escapes (DPPM)"})
 
 local function constant(n, v) local t = {} for i2 = 1, n do t[i2] = v end return t end
 plot.line(nb:figure("flow_qlearning.png", "Expected cost per device of Q-learning's greedy policy during training"),
-  {["Q-learning, MDP env (expected escape cost)"] = {x = qm_x, y = qm_curve},
-   ["Q-learning, raw simulator (realized escapes)"] = {x = qr_x, y = qr_curve},
-   ["value iteration (optimal)"] = {x = qm_x, y = constant(#qm_x, optimal.cost)},
+  {["Q-learning, MDP env"] = {x = qm_x, y = qm_curve},
+   ["Q-learning, raw sim"] = {x = qr_x, y = qr_curve},
+   ["VI optimum"] = {x = qm_x, y = constant(#qm_x, optimal.cost)},
    ["full flow"] = {x = qm_x, y = constant(#qm_x, full.cost)}},
-  {title = string.format("Test flow Q-learning (escape cost %d), exact cost of the greedy policy", flow.escape_cost),
+  {title = string.format("Greedy flow during Q-learning, escape cost %d", flow.escape_cost),
    xlabel = "episode (device)", ylabel = "expected cost per device (s)"})
 
 local sim_z = math.abs(sim_vi.cost - optimal.cost) / sim_vi.se
