@@ -28,6 +28,7 @@ test: deps
 	.build/release/lumen test Tests/lua
 	LUMEN=.build/release/lumen python3 Tests/repl/test_cli.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_repl.py
+	LUMEN=.build/release/lumen python3 Tests/repl/test_plot_png.py
 
 bench: deps
 	swift build -c release
