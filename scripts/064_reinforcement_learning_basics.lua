@@ -437,7 +437,9 @@ end
 local rows_table, agree = {}, 0
 for _, s in ipairs(free_states) do
   local a_vi, a_pi, a_q = pi_vi[s], pi_pi[s], pi_q[s]
+  -- (the library solvers' policies must be optimal too)
   local ok = is_optimal(s, a_vi) and is_optimal(s, a_pi) and is_optimal(s, a_q)
+    and is_optimal(s, pi_vi_lib[s]) and is_optimal(s, pi_pi_lib[s])
   if ok then agree = agree + 1 end
   local gap = max_of(Q_star[s]) - Q_star[s][a_q]
   rows_table[#rows_table + 1] = {s, string.format("(%d,%d)", (s - 1) // cols + 1, (s - 1) % cols + 1), arrows[a_vi],
