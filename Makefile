@@ -33,6 +33,7 @@ test: deps $(VENV_TEST)/.installed
 	LUMEN=.build/release/lumen python3 Tests/repl/test_cli.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_repl.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_notebooks.py
+	LUMEN=.build/release/lumen python3 Tests/repl/test_plot_png.py
 	LUMEN=.build/release/lumen $(VENV_TEST)/bin/python Tests/deploy/test_onnx.py
 	.build/release/lumen notebooks --quick --out .build/notebooks-report
 
