@@ -88,5 +88,6 @@ envs = require "lumen.envs"
 plot = require "lumen.plot"
 Trainer = require "lumen.trainer"
 text = require "lumen.text"
+deploy = require "lumen.deploy"
 
 do local g = require "lumen.datagen"; data = data or {}; for k, v in pairs(g) do data[k] = v end end
