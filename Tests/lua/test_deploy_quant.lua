@@ -11,11 +11,11 @@ local function bars(n, seed)
     local img = {}
     for i = 1, 12 do
       img[i] = {}
-      for j = 1, 12 do img[i][j] = 0.3 * math.random() end
+      for j = 1, 12 do img[i][j] = 0.4 * math.random() end
     end
     local class = math.random(4)
     local r, c = math.random(3, 10), math.random(3, 10)
-    for t = -2, 2 do
+    for t = -1, 1 do
       local i, j
       if class == 1 then i, j = r, c + t
       elseif class == 2 then i, j = r + t, c
@@ -138,7 +138,7 @@ test("observers: moving average and percentile calibrate usable models", functio
   x[1] = 500
   obs:update(x)
   local _, maxs = obs:range()
-  assert_true(maxs[1]:item() < 2, "percentile should ignore the outlier")
+  assert_true(maxs[1] < 2, "percentile should ignore the outlier")
   local mm = deploy.Observer("minmax"):update(x)
   local scale, zp = mm:affine_params()
   assert_close(scale, 501 / 255, 1e-4)
@@ -262,7 +262,7 @@ test("save / load round trip keeps int8 and int32 dtypes and the outputs", funct
   assert_eq(table.concat(back[2].padding, ","), "1,1")
   local a, b = q(t.test_x), back(t.test_x)
   assert_eq(a:ne(b):int():sum():item(), 0, "loaded model computes different outputs")
-  assert_error(function() deploy.load(path .. ".missing") end, "load")
+  assert_error(function() deploy.load(path .. ".missing") end, "cannot open")
   torch.save(path, {w = torch.zeros(2)})
   assert_error(function() deploy.load(path) end, "is not a quantized model")
   os.remove(path)
