@@ -41,14 +41,22 @@ public enum Quantization {
         guard x.dtype.isFloatingPoint else { throw EngineError(op, "expected a float tensor; got \(x.dtype)") }
         guard scale > 0, scale.isFinite else { throw EngineError(op, "scale must be positive and finite; got \(scale)") }
         guard (-128...127).contains(zeroPoint) else { throw EngineError(op, "zero point must be in [-128, 127]; got \(zeroPoint)") }
-        let src = try x.contiguous().to(.float64)
+        let src = try x.contiguous()
         let out = try Tensor(shape: x.shape, dtype: .int8, zeroed: false, op: op)
-        let s = src.pointer(Double.self), d = out.pointer(Int8.self)
+        let d = out.pointer(Int8.self)
         let inv = 1 / scale, lo = Double(qmin), hi = Double(qmax), z = Double(zeroPoint)
-        for i in 0..<x.numel {
-            let v = (s[i] * inv).rounded(.toNearestOrEven) + z
-            d[i] = v.isNaN ? Int8(zeroPoint) : Int8(Swift.min(Swift.max(v, lo), hi))
+        @inline(__always) func q(_ x: Double) -> Int8 {
+            let v = (x * inv).rounded(.toNearestOrEven) + z
+            return v.isNaN ? Int8(zeroPoint) : Int8(Swift.min(Swift.max(v, lo), hi))
         }
+        if src.dtype == .float32 {
+            let s = src.pointer(Float.self)
+            for i in 0..<x.numel { d[i] = q(Double(s[i])) }
+        } else {
+            let s = src.pointer(Double.self)
+            for i in 0..<x.numel { d[i] = q(s[i]) }
+        }
+        withExtendedLifetime(src) {}
         return out
     }
 

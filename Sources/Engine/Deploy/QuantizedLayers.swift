@@ -53,15 +53,29 @@ public enum QuantizedLayers {
         let xc = try x.contiguous(), wc = try w.contiguous()
         let outShape = Array(x.shape.dropLast()) + [n]
         let out = try Tensor(shape: outShape, dtype: .int8, zeroed: false, op: op)
+        if m == 0 || n == 0 { return out }
         let bEff = try effectiveBias(wc.pointer(Int8.self), bias, n: n, k: k, zx: params.inputZeroPoint)
-        var acc = [Int32](repeating: 0, count: m * n)
-        acc.withUnsafeMutableBufferPointer { c in
-            Int8Gemm.gemm(xc.pointer(Int8.self), wc.pointer(Int8.self), c.baseAddress!, m: m, n: n, k: k)
-        }
+        // accT (n, m) = W · Xᵀ: each output channel's accumulators are contiguous for the requantizer.
+        var accT = [Int32](repeating: 0, count: m * n)
+        var row = [Int8](repeating: 0, count: m)
         let rq = params.requantizer, d = out.pointer(Int8.self)
-        for i in 0..<m {
-            for o in 0..<n { d[i * n + o] = rq.apply(acc[i * n + o] &+ bEff[o], channel: o) }
+        accT.withUnsafeMutableBufferPointer { c in
+            let wp = wc.pointer(Int8.self), xp = xc.pointer(Int8.self), cp = c.baseAddress!
+            if m * n * k >= 1 << 20 {   // large batches: output channels split over the cores
+                Parallel.forRanges(count: n) { r in
+                    Int8Gemm.gemm(wp + r.lowerBound * k, xp, cp + r.lowerBound * m, m: r.count, n: m, k: k)
+                }
+            } else {
+                Int8Gemm.gemm(wp, xp, cp, m: n, n: m, k: k)
+            }
+            row.withUnsafeMutableBufferPointer { r in
+                for o in 0..<n {
+                    rq.applyRow(c.baseAddress! + o * m, count: m, bias: bEff[o], channel: o, to: r.baseAddress!)
+                    for i in 0..<m { d[i * n + o] = r[i] }
+                }
+            }
         }
+        withExtendedLifetime((xc, wc)) {}
         return out
     }
 
@@ -107,35 +121,29 @@ public enum QuantizedLayers {
         let zx = Int8(params.inputZeroPoint)
         let rq = params.requantizer
         let pointwise = kh == 1 && kw == 1 && g.stride == (1, 1) && g.padding == (0, 0)
-        var cols = [Int8](repeating: 0, count: pointwise ? 0 : p * kc)
-        var acc = [Int32](repeating: 0, count: p * og)
-        var transposed = [Int8](repeating: 0, count: pointwise ? p * cg : 0)
-        for b in 0..<n {
-            for gi in 0..<g.groups {
-                let plane = xp + (b * c + gi * cg) * h * wd
-                cols.withUnsafeMutableBufferPointer { colBuf in
-                    transposed.withUnsafeMutableBufferPointer { tBuf in
-                        let a: UnsafePointer<Int8>
-                        if pointwise {
-                            // (cg, H*W) → (H*W, cg)
-                            for ci in 0..<cg { for q in 0..<p { tBuf[q * cg + ci] = plane[ci * p + q] } }
-                            a = UnsafePointer(tBuf.baseAddress!)
-                        } else {
-                            im2col(plane, colBuf.baseAddress!, cg: cg, h: h, w: wd, kh: kh, kw: kw, oh: oh, ow: ow, g, pad: zx)
-                            a = UnsafePointer(colBuf.baseAddress!)
-                        }
-                        acc.withUnsafeMutableBufferPointer { cBuf in
-                            Int8Gemm.gemm(a, wp + gi * og * kc, cBuf.baseAddress!, m: p, n: og, k: kc)
-                        }
+        // One sample at a time (samples split over the cores): patches (P, kc) by im2col, then
+        // acc (O/g, P) = W_g · patchesᵀ, so every output channel plane is contiguous.
+        Parallel.forRanges(count: n) { range in
+            let cols = UnsafeMutablePointer<Int8>.allocate(capacity: max(p * kc, 1))
+            let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(p * og, 1))
+            defer { cols.deallocate(); acc.deallocate() }
+            for b in range {
+                for gi in 0..<g.groups {
+                    let plane = xp + (b * c + gi * cg) * h * wd
+                    if pointwise {
+                        for ci in 0..<cg { for q in 0..<p { cols[q * cg + ci] = plane[ci * p + q] } }
+                    } else {
+                        im2col(plane, cols, cg: cg, h: h, w: wd, kh: kh, kw: kw, oh: oh, ow: ow, g, pad: zx)
                     }
-                }
-                for oi in 0..<og {
-                    let ch = gi * og + oi
-                    let dst = d + (b * o + ch) * p, be = bEff[ch]
-                    for q in 0..<p { dst[q] = rq.apply(acc[q * og + oi] &+ be, channel: ch) }
+                    Int8Gemm.gemm(wp + gi * og * kc, cols, acc, m: og, n: p, k: kc)
+                    for oi in 0..<og {
+                        let ch = gi * og + oi
+                        rq.applyRow(acc + oi * p, count: p, bias: bEff[ch], channel: ch, to: d + (b * o + ch) * p)
+                    }
                 }
             }
         }
+        withExtendedLifetime((xc, wc)) {}
         return input.rank == 3 ? try out.reshape([o, oh, ow]) : out
     }
 
@@ -155,8 +163,14 @@ public enum QuantizedLayers {
                             dst += kw
                             continue
                         }
+                        let x0 = ox * g.stride.1 - g.padding.1
+                        if g.dilation.1 == 1 && x0 >= 0 && x0 + kw <= w {
+                            dst.update(from: src + y * w + x0, count: kw)
+                            dst += kw
+                            continue
+                        }
                         for j in 0..<kw {
-                            let xx = ox * g.stride.1 + j * g.dilation.1 - g.padding.1
+                            let xx = x0 + j * g.dilation.1
                             dst.pointee = (xx < 0 || xx >= w) ? pad : src[y * w + xx]
                             dst += 1
                         }
@@ -194,6 +208,7 @@ public enum QuantizedLayers {
                 }
             }
         }
+        withExtendedLifetime(x) {}
         return input.rank == 3 ? try out.reshape([c, oh, ow]) : out
     }
 }
