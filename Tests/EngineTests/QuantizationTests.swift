@@ -76,7 +76,7 @@ final class QuantizationTests: XCTestCase {
     func testRequantizationMatchesExactRationalReference() throws {
         var exactMatches = 0, total = 0
         for _ in 0..<200 {
-            let real = Double.random(in: 1e-5..<1.5, using: &rng)
+            let real = pow(10, Double.random(in: -5..<0.2, using: &rng))
             let (m, shift) = try FixedPoint.quantizeMultiplier(real)
             for _ in 0..<200 {
                 let acc = Int32.random(in: -(1 << 24)...(1 << 24), using: &rng)
@@ -90,11 +90,15 @@ final class QuantizationTests: XCTestCase {
                 if 31 - shift >= 0 { exact = roundAway(Int64(acc) * Int64(m), 31 - shift) }
                 else { exact = Int64(acc) * Int64(m) << Int64(shift - 31) }
                 XCTAssertLessThanOrEqual(abs(got - exact), 1, "acc \(acc) M \(real)")
-                if got == exact { exactMatches += 1 }
-                total += 1
+                // Double rounding (SRDHM then RDBPOT) differs from single rounding with probability
+                // about 2^-(right shift); layer multipliers are typically <= 1e-3 (right shift >= 9).
+                if real <= 1e-3 {
+                    if got == exact { exactMatches += 1 }
+                    total += 1
+                }
             }
         }
-        // Double rounding disagrees with single rounding only near ties.
+        XCTAssertGreaterThan(total, 1000)
         XCTAssertGreaterThan(Double(exactMatches) / Double(total), 0.99)
     }
 
@@ -167,7 +171,7 @@ final class QuantizationTests: XCTestCase {
     // MARK: quantization parameters and observers
 
     func testAffineParamsRepresentZeroExactly() throws {
-        for (lo, hi) in [(-1.0, 3.0), (0.0, 6.0), (-5.0, -1.0), (2.0, 2.5), (0.0, 0.0)] {
+        for (lo, hi) in [(-1.0, 3.0), (0.0, 6.0), (-5.0, -1.0), (2.0, 2.5)] {
             let q = try QParams.affine(min: lo, max: hi)
             XCTAssert((-128...127).contains(q.zeroPoint))
             let zero = try Quantization.quantize(Tensor.zeros([1]), scale: q.scale, zeroPoint: q.zeroPoint)
@@ -176,6 +180,11 @@ final class QuantizationTests: XCTestCase {
             XCTAssertLessThanOrEqual(min(lo, 0) / q.scale + Double(q.zeroPoint), -127.5)
             XCTAssertGreaterThanOrEqual(max(hi, 0) / q.scale + Double(q.zeroPoint), 126.5)
         }
+        // An all-zero tensor still gets a usable (tiny) scale and represents 0.
+        let z = try QParams.affine(min: 0, max: 0)
+        XCTAssertGreaterThan(z.scale, 0)
+        XCTAssertEqual(try Quantization.quantize(Tensor.zeros([2]), scale: z.scale, zeroPoint: z.zeroPoint).toDoubles(),
+                       [Double(z.zeroPoint), Double(z.zeroPoint)])
     }
 
     func testQuantizeRoundsHalfToEven() throws {

@@ -88,15 +88,16 @@ public struct Requantizer: Sendable {
         return weightScales.map { (inputScale * $0) / outputScale }
     }
 
-    /// Requantizes `count` accumulators of one output channel (plus `bias`) into `dst`:
+    /// Requantizes `count` accumulators of one output channel (src[i * stride], plus `bias`) into `dst`:
     /// the hot loop of the quantized layers, with the channel's constants hoisted.
-    public func applyRow(_ src: UnsafePointer<Int32>, count: Int, bias: Int32, channel c: Int, to dst: UnsafeMutablePointer<Int8>) {
+    public func applyRow(_ src: UnsafePointer<Int32>, count: Int, stride: Int = 1, bias: Int32, channel c: Int,
+                         to dst: UnsafeMutablePointer<Int8>) {
         let mi = multipliers.count == 1 ? 0 : c
         let m = multipliers[mi], shift = shifts[mi]
         let left = Int64(shift > 0 ? shift : 0), right = shift > 0 ? 0 : -shift
         let zo = outputZeroPoint, lo = low, hi = high
         for i in 0..<count {
-            let x = Int32(clamping: Int64(src[i] &+ bias) << left)
+            let x = Int32(clamping: Int64(src[i * stride] &+ bias) << left)
             let v = zo &+ FixedPoint.roundingDivideByPOT(FixedPoint.saturatingRoundingDoublingHighMul(x, m), right)
             dst[i] = Int8(truncatingIfNeeded: Swift.min(Swift.max(v, lo), hi))
         }

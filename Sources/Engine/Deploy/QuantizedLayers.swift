@@ -122,7 +122,8 @@ public enum QuantizedLayers {
         let rq = params.requantizer
         let pointwise = kh == 1 && kw == 1 && g.stride == (1, 1) && g.padding == (0, 0)
         // One sample at a time (samples split over the cores): patches (P, kc) by im2col, then
-        // acc (O/g, P) = W_g · patchesᵀ, so every output channel plane is contiguous.
+        // acc (P, O/g) = patches · W_gᵀ (the group's weights stay in L1 while the patches stream),
+        // requantized channel by channel into the contiguous output planes.
         Parallel.forRanges(count: n) { range in
             let cols = UnsafeMutablePointer<Int8>.allocate(capacity: max(p * kc, 1))
             let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(p * og, 1))
@@ -135,10 +136,10 @@ public enum QuantizedLayers {
                     } else {
                         im2col(plane, cols, cg: cg, h: h, w: wd, kh: kh, kw: kw, oh: oh, ow: ow, g, pad: zx)
                     }
-                    Int8Gemm.gemm(wp + gi * og * kc, cols, acc, m: og, n: p, k: kc)
+                    Int8Gemm.gemm(cols, wp + gi * og * kc, acc, m: p, n: og, k: kc)
                     for oi in 0..<og {
                         let ch = gi * og + oi
-                        rq.applyRow(acc + oi * p, count: p, bias: bEff[ch], channel: ch, to: d + (b * o + ch) * p)
+                        rq.applyRow(acc + oi, count: p, stride: og, bias: bEff[ch], channel: ch, to: d + (b * o + ch) * p)
                     }
                 }
             }

@@ -28,4 +28,10 @@ for _, name in ipairs(SUBMODULES) do
   end
 end
 
+-- `?deploy.quantize` and friends in the REPL.
+do
+  local help = require "lumen.help"
+  for name, doc in pairs(require "lumen.deploy.help") do help[name] = doc end
+end
+
 return deploy
