@@ -93,12 +93,20 @@ public struct Requantizer: Sendable {
     public func applyRow(_ src: UnsafePointer<Int32>, count: Int, stride: Int = 1, bias: Int32, channel c: Int,
                          to dst: UnsafeMutablePointer<Int8>) {
         let mi = multipliers.count == 1 ? 0 : c
-        let m = multipliers[mi], shift = shifts[mi]
-        let left = Int64(shift > 0 ? shift : 0), right = shift > 0 ? 0 : -shift
+        let m = Int64(multipliers[mi]), shift = shifts[mi]
+        let left = Int64(shift > 0 ? shift : 0), right = Int64(shift > 0 ? 0 : -shift)
+        let mask = (Int64(1) &<< right) - 1, half = mask >> 1
         let zo = outputZeroPoint, lo = low, hi = high
+        // FixedPoint.multiply written out branch-free with masking shifts. The multiplier is never
+        // Int32.min (it lies in [2^30, 2^31) or is 0), so SRDHM's one saturating case cannot occur.
         for i in 0..<count {
-            let x = Int32(clamping: Int64(src[i * stride] &+ bias) << left)
-            let v = zo &+ FixedPoint.roundingDivideByPOT(FixedPoint.saturatingRoundingDoublingHighMul(x, m), right)
+            let x = Int64(Int32(clamping: Int64(src[i * stride] &+ bias) &<< left))
+            let ab = x &* m
+            let nudge: Int64 = ab >= 0 ? (1 << 30) : (1 - (1 << 30))
+            let hm = Int64(Int32(truncatingIfNeeded: (ab &+ nudge) / (1 << 31)))
+            let threshold = half &+ ((hm &>> 63) & 1)
+            let rounded = (hm &>> right) &+ ((hm & mask) > threshold ? 1 : 0)
+            let v = zo &+ Int32(truncatingIfNeeded: rounded)
             dst[i] = Int8(truncatingIfNeeded: Swift.min(Swift.max(v, lo), hi))
         }
     }

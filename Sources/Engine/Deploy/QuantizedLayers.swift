@@ -166,7 +166,8 @@ public enum QuantizedLayers {
                         }
                         let x0 = ox * g.stride.1 - g.padding.1
                         if g.dilation.1 == 1 && x0 >= 0 && x0 + kw <= w {
-                            dst.update(from: src + y * w + x0, count: kw)
+                            let row = src + y * w + x0
+                            for j in 0..<kw { dst[j] = row[j] }
                             dst += kw
                             continue
                         }
