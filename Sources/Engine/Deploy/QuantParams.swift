@@ -45,9 +45,14 @@ public enum Quantization {
         let out = try Tensor(shape: x.shape, dtype: .int8, zeroed: false, op: op)
         let d = out.pointer(Int8.self)
         let inv = 1 / scale, lo = Double(qmin), hi = Double(qmax), z = Double(zeroPoint)
+        // Round half to even without a libm call: adding and subtracting 1.5 * 2^52 leaves the
+        // nearest-even integer for |v| < 2^51 (v is clamped to ±2^40 first; NaN maps to the zero point).
+        let magic = 6755399441055744.0, limit = 1099511627776.0
         @inline(__always) func q(_ x: Double) -> Int8 {
-            let v = (x * inv).rounded(.toNearestOrEven) + z
-            return v.isNaN ? Int8(zeroPoint) : Int8(Swift.min(Swift.max(v, lo), hi))
+            let scaled = x * inv
+            if scaled.isNaN { return Int8(zeroPoint) }
+            let v = ((Swift.min(Swift.max(scaled, -limit), limit) + magic) - magic) + z
+            return Int8(Swift.min(Swift.max(v, lo), hi))
         }
         if src.dtype == .float32 {
             let s = src.pointer(Float.self)
