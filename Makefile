@@ -57,6 +57,7 @@ bench: deps
 	.build/release/lumen bench/lua/train_steps.lua
 	.build/release/lumen bench/lua/seq_steps.lua
 	.build/release/lumen bench/lua/prune.lua
+	.build/release/lumen bench/lua/quant.lua
 	python3 bench/startup.py .build/release/lumen
 
 clean:

@@ -48,6 +48,7 @@ enum BindingTable {
         + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings
         + PlotBindings.bindings + DataGenBindings.bindings + VisionBindings.bindings + SequenceBindings.bindings
         + DeployExportBindings.bindings
+        + DeployBindings.bindings
         + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).
