@@ -128,3 +128,27 @@ save_case("ops", OpsNet(), {torch.randn(3, 2, 4, 4)}, {torch.randn(2, 2, 4, 4)})
 -- Int8 model in the shared quantized format, exported in QDQ form.
 torch.manual_seed(7)
 save_case("qdq", qdq_model.build(), {torch.randn(3, 1, 8, 8)}, {torch.randn(2, 1, 8, 8)})
+
+-- A real deploy.quantize model (BatchNorm folded, ReLU fused, per-channel weights), exported in QDQ
+-- form. Recorded: the float64 emulation (what QDQ means; onnxruntime must match it within 1e-4)
+-- and the int8 kernels' output (within one output step of it: TFLite rounding vs half-to-even).
+torch.manual_seed(8)
+local float_cnn = nn.Sequential(nn.Conv2d(1, 6, 3, {padding = 1}), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
+  nn.Conv2d(6, 8, 3, {padding = 1}), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 4 * 4, 5))
+float_cnn:train()
+torch.no_grad(function() for _ = 1, 3 do float_cnn(torch.randn(16, 1, 8, 8)) end end)
+float_cnn:eval()
+local calibration = {}
+for k = 1, 4 do calibration[k] = torch.randn(16, 1, 8, 8) end
+local q = deploy.quantize(float_cnn, {calibrate = calibration, per_channel = true})
+local xa, xb = torch.randn(3, 1, 8, 8), torch.randn(2, 1, 8, 8)
+local qinfo = deploy.export_onnx(q, {xa}, out_dir .. "/qdq_real.onnx")
+local record = {}
+for tag, x in pairs({a = xa, b = xb}) do
+  record[tag .. ".in." .. qinfo.inputs[1]] = x:contiguous()
+  record[tag .. ".out." .. qinfo.outputs[1]] = deploy.simulate(q, x):float():contiguous()
+  record[tag .. ".int8." .. qinfo.outputs[1]] = torch.no_grad(function() return q(x) end):contiguous()
+end
+record["output_scale"] = torch.tensor({q[#q].scale}, {dtype = "float64"})
+torch.save(out_dir .. "/qdq_real.safetensors", record)
+print(string.format("%-10s nodes=%d initializers=%d bytes=%d", "qdq_real", qinfo.nodes, qinfo.initializers, qinfo.bytes))

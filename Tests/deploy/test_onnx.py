@@ -132,6 +132,37 @@ class OnnxExportTests(unittest.TestCase):
         int8 = [i for i in model.graph.initializer if i.data_type == onnx.TensorProto.INT8 and len(i.dims) >= 2]
         self.assertEqual(len(int8), 3, "the three weight tensors are stored as int8")
 
+    def test_qdq_from_deploy_quantize(self):
+        """A model made by deploy.quantize: onnxruntime = Lumen's float64 QDQ emulation within 1e-4, and
+        Lumen's int8 kernels within one output quantization step of onnxruntime."""
+        model = self.check_real_qdq()
+        ops = [n.op_type for n in model.graph.node]
+        self.assertIn("QuantizeLinear", ops)
+        self.assertIn("Conv", ops)
+
+    def check_real_qdq(self):
+        path = os.path.join(self.dir, "qdq_real.onnx")
+        model = onnx.load(path)
+        onnx.checker.check_model(model, full_check=True)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        record = read_safetensors(os.path.join(self.dir, "qdq_real.safetensors"))
+        step = float(record["output_scale"][0])
+        name = session.get_inputs()[0].name
+        out = session.get_outputs()[0].name
+        for tag in ("a", "b"):
+            got = session.run([out], {name: record[f"{tag}.in.{name}"]})[0].astype(np.float64)
+            emulated = record[f"{tag}.out.{out}"].astype(np.float64)
+            int8 = record[f"{tag}.int8.{out}"].astype(np.float64)
+            self.assertLessEqual(float(np.max(np.abs(got - emulated))), TOLERANCE, f"batch {tag}: onnxruntime vs emulation")
+            self.assertLessEqual(float(np.max(np.abs(got - int8))), step * 1.001 + 1e-6,
+                                 f"batch {tag}: int8 kernels more than one output step from onnxruntime")
+            print(f"qdq_real   batch {tag}: |ort - emulation| = {np.max(np.abs(got - emulated)):.2e}, "
+                  f"|ort - int8| = {np.max(np.abs(got - int8)):.3g} (output step {step:.3g}), "
+                  f"{int(np.sum(np.abs(got - int8) > 1e-6))} of {got.size} elements differ")
+        return model
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
