@@ -28,6 +28,7 @@ test: deps
 	.build/release/lumen test Tests/lua
 	LUMEN=.build/release/lumen python3 Tests/repl/test_cli.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_repl.py
+	LUMEN=.build/release/lumen python3 Tests/serve/test_serve.py
 
 bench: deps
 	swift build -c release
@@ -38,6 +39,7 @@ bench: deps
 	.build/release/lumen bench/lua/train_steps.lua
 	.build/release/lumen bench/lua/seq_steps.lua
 	python3 bench/startup.py .build/release/lumen
+	python3 bench/serve_load.py .build/release/lumen
 
 clean:
 	rm -rf .build

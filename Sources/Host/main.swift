@@ -1,18 +1,21 @@
 // The `lumen` executable: run Lua scripts and the REPL on the Lumen engine.
 import Bindings
 import Foundation
+import Serve
 
 let version = "0.1.0"
 
 let usage = """
 usage: lumen [options] [script.lua [args...]]
        lumen test [files or folders...]
+       lumen serve MODEL.lua [--weights FILE] [--port N] ...   (lumen serve --help)
 
   (no arguments)     start the interactive REPL
   script.lua [args]  run a script; its arguments are in the Lua table `arg`
   -e CODE            run CODE (may be repeated; runs before a script)
   -i                 enter the REPL after running the script / -e code
   test [paths]       run Lua test files (default: Tests/lua)
+  serve MODEL.lua    serve a model over HTTP (Open Inference Protocol, /predict, /metrics)
   -h, --help         show this help
   -v, --version      show the version
 
@@ -85,6 +88,10 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "test" {
     let state = makeState()
     exit(LuaTestRunner.run(state, paths: Array(arguments.dropFirst())))
+}
+
+if arguments.first == "serve" {
+    exit(ServeCommand.run(arguments: Array(arguments.dropFirst())))
 }
 
 let invocation = parse(arguments)
