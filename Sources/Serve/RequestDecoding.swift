@@ -74,6 +74,9 @@ struct InferRequest {
         guard let datatype = WireType(rawValue: typeName) else {
             throw ServeError.badRequest("\(what): unknown datatype \"\(typeName)\" (supported: \(WireType.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        if let spec, spec.datatype != datatype {
+            throw ServeError.badRequest("\(what): datatype \(datatype.rawValue) does not match the model's \(spec.datatype.rawValue)")
+        }
         guard case .array(let dims)? = item["shape"] else {
             throw ServeError.badRequest("\(what): missing field \"shape\" (an array of sizes, batch first)")
         }

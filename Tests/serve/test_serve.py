@@ -189,7 +189,7 @@ class ServeTests(unittest.TestCase):
         self.assertIn(f'lumen_inference_errors_total{{model="{NAME}"}}', text)
         for line in text.splitlines():
             if line and not line.startswith("#"):
-                self.assertRegex(line, r'^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$')
+                self.assertRegex(line, r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? [0-9.e+-]+$')
 
     # ---- bad input -------------------------------------------------------------------------
 
