@@ -160,25 +160,42 @@ struct JSONParser {
             if pos < end, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             guard digits() > 0 else { throw failure("unexpected \(describeCurrent()); expected a digit in the exponent") }
         }
-        // Small integers (most label ids and shapes) skip strtod.
-        if pos - start <= 15, let whole = smallInteger(start, pos) { return whole }
+        if let exact = fastDecimal(start, pos) { return exact }
         let base = bytes.baseAddress! + start
         return base.withMemoryRebound(to: CChar.self, capacity: pos - start) { strtod($0, nil) }
     }
 
-    private func smallInteger(_ from: Int, _ to: Int) -> Double? {
+    /// Clinger's fast path: a decimal like `-12.375` with at most 15 significant digits and a
+    /// scale of at most 10^22 is an exact integer times or over an exact power of ten, so one
+    /// IEEE multiply or divide gives the correctly rounded value strtod would. Nil otherwise.
+    private func fastDecimal(_ from: Int, _ to: Int) -> Double? {
         var i = from
         let negative = bytes[i] == UInt8(ascii: "-")
         if negative { i += 1 }
-        var v: Int64 = 0
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        var seenPoint = false
         while i < to {
             let b = bytes[i]
-            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-            v = v * 10 + Int64(b - UInt8(ascii: "0"))
+            if b == UInt8(ascii: ".") {
+                seenPoint = true
+            } else if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                if mantissa != 0 || b != UInt8(ascii: "0") { digits += 1 }
+                guard digits <= 15 else { return nil }
+                mantissa = mantissa * 10 + UInt64(b - UInt8(ascii: "0"))
+                if seenPoint { scale += 1 }
+            } else {
+                return nil  // an exponent: leave it to strtod
+            }
             i += 1
         }
-        return negative ? -Double(v) : Double(v)
+        guard scale <= 22 else { return nil }
+        let value = Double(mantissa) / JSONParser.powersOfTen[scale]
+        return negative ? -value : value
     }
+
+    private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { acc, _ in acc * 10 } }
 
     private mutating func string() throws -> String {
         pos += 1

@@ -6,6 +6,7 @@ Run: LUMEN=.build/release/lumen python3 Tests/serve/test_serve.py
 """
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -368,6 +369,26 @@ class LifecycleTests(unittest.TestCase):
             self.assertEqual(server.request("/predict", {"inputs": [[0.5, 0.5]]}), (200, {"outputs": [[3]]}))
         finally:
             self.assertEqual(server.stop(), 0)
+
+    def test_numbers_read_and_written_exactly(self):
+        # FP64 through an identity model: every decimal must come back as the same double.
+        path = self.write("ident.lua", "return {model = nn.Identity(), "
+                                       "inputs = {{name = 'x', shape = {-1, -1}, datatype = 'FP64'}}}")
+        rng = random.Random(1)
+        texts = [repr(rng.uniform(-1e3, 1e3)) for _ in range(200)]
+        texts += [repr(round(rng.uniform(-10, 10), k)) for k in range(8) for _ in range(20)]
+        texts += ["0.1", "0.30000000000000004", "123456789012345.678", "0.1000000000000000055511151231257827",
+                  "1e5", "2.5E-3", "5e-324", "1.7976931348623157e308", "9007199254740993", "1e22", "1e23",
+                  "100000000000000000000000", "-0", "0.000000000000000000001"]
+        body = '{"inputs":[{"name":"x","shape":[1,%d],"datatype":"FP64","data":[%s]}]}' % (len(texts), ",".join(texts))
+        server = Server(model=path)
+        try:
+            status, out = server.request("/v2/models/ident/infer", raw=body.encode(), method="POST")
+            self.assertEqual(status, 200, out)
+            self.assertEqual(out["outputs"][0]["datatype"], "FP64")
+            self.assertEqual(out["outputs"][0]["data"], [float(t) for t in texts])
+        finally:
+            server.stop()
 
     def test_sigterm_finishes_requests_in_flight(self):
         # A long batch window keeps the requests queued while the signal arrives.
