@@ -370,6 +370,41 @@ class LifecycleTests(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    def test_different_shapes_are_never_batched_together(self):
+        # Without declared inputs any shape is accepted; requests batch only with equal per-sample
+        # shapes (joining a (1,3) with a (1,5) would fail), and each gets its own rows back.
+        path = self.write("echo.lua", "return {model = nn.Identity(), postprocess = function(y) return y * 2 end}")
+        server = Server("--max-batch", "8", "--batch-window-ms", "50", model=path)
+        shapes = [[1, 3], [2, 5], [1, 2, 2], [3, 3]]
+        results = {}
+
+        def client(k):
+            shape = shapes[k % len(shapes)]
+            count = 1
+            for d in shape:
+                count *= d
+            data = [k + j / 10 for j in range(count)]
+            body = {"inputs": [{"name": "input", "shape": shape, "datatype": "FP32", "data": data}]}
+            results[k] = (server.request("/v2/models/echo/infer", body), shape, data)
+
+        try:
+            threads = [threading.Thread(target=client, args=(k,)) for k in range(40)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for k, ((status, body), shape, data) in sorted(results.items()):
+                self.assertEqual(status, 200, body)
+                self.assertEqual(body["outputs"][0]["shape"], shape)
+                self.assertEqual(len(body["outputs"][0]["data"]), len(data))
+                for got, sent in zip(body["outputs"][0]["data"], data):
+                    self.assertAlmostEqual(got, 2 * sent, places=4)
+            text = server.request("/metrics")[1]
+            forwards = int(re.search(r'lumen_batch_size_count\{model="echo"\} (\d+)', text).group(1))
+            self.assertLess(forwards, 40, "requests of equal shapes should have been batched")
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_numbers_read_and_written_exactly(self):
         # FP64 through an identity model: every decimal must come back as the same double.
         path = self.write("ident.lua", "return {model = nn.Identity(), "
