@@ -1,8 +1,8 @@
 """Load test of `lumen serve` on the wafer CNN (Tests/serve/wafer_cnn.lua): a closed loop of
 CONCURRENCY client threads, each keeping one request in flight on its own keep-alive connection
 for DURATION seconds, with dynamic batching off (--max-batch 1) and on (--max-batch 8).
-Prints throughput and p50/p90/p99 latency per configuration, and the mean batch size the server
-reports in /metrics. Loopback only; bounded in time. Stdlib only.
+Prints throughput, p50/p90/p99 latency, the mean batch size the server reports in /metrics and
+the server's CPU time per request (less sensitive to other load on a shared machine). Loopback only; bounded in time. Stdlib only.
 
 Run: python3 bench/serve_load.py [.build/release/lumen] [--concurrency 16] [--duration 10]
 """
@@ -48,6 +48,13 @@ def batch_stats(host, port):
     total = float(re.search(r"lumen_batch_size_sum\{[^}]*\} ([\d.e+]+)", text).group(1))
     count = int(re.search(r"lumen_batch_size_count\{[^}]*\} (\d+)", text).group(1))
     return total, count
+
+
+def process_cpu_seconds(pid):
+    """User + system CPU time of a process (Linux /proc), to compare server work per request."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load(host, port, bodies, concurrency, duration):
@@ -99,6 +106,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp()
@@ -110,23 +118,30 @@ def main():
               for m in maps]
 
     print(f"lumen serve, wafer CNN (1x32x32 -> 9 classes), {args.workers} workers, "
-          f"{args.concurrency} concurrent clients, {args.duration:g} s per configuration")
-    print(f"{'configuration':<34} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'batch':>6} {'errors':>6}")
-    for label, extra in [("no batching (--max-batch 1)", ["--max-batch", "1"]),
-                         ("batching (--max-batch 8, 2 ms)", ["--max-batch", "8", "--batch-window-ms", "2"])]:
-        proc, host, port = start_server(args.lumen, weights, ["--workers", str(args.workers), *extra])
-        try:
-            load(host, port, bodies, args.concurrency, 1.0)  # warm-up
-            sum0, count0 = batch_stats(host, port)
-            latencies, errors, elapsed = load(host, port, bodies, args.concurrency, args.duration)
-            sum1, count1 = batch_stats(host, port)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-        mean_batch = (sum1 - sum0) / max(1, count1 - count0)
-        ms = [v * 1000 for v in latencies]
-        print(f"{label:<34} {len(ms):>8} {len(ms) / elapsed:>8.0f} {percentile(ms, 50):>8.2f} {percentile(ms, 90):>8.2f} "
-              f"{percentile(ms, 99):>8.2f} {mean_batch:>6.2f} {len(errors):>6}")
+          f"{args.concurrency} concurrent clients, {args.duration:g} s per run, configurations alternated "
+          f"{args.rounds} times (the machine is shared: compare runs of the same round)")
+    print(f"{'configuration':<34} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+          f"{'batch':>6} {'cpu ms/req':>10} {'errors':>6}")
+    configurations = [("no batching (--max-batch 1)", ["--max-batch", "1"]),
+                      ("batching (--max-batch 8, 2 ms)", ["--max-batch", "8", "--batch-window-ms", "2"])]
+    for _ in range(args.rounds):
+        for label, extra in configurations:
+            proc, host, port = start_server(args.lumen, weights, ["--workers", str(args.workers), *extra])
+            try:
+                load(host, port, bodies, args.concurrency, 1.0)  # warm-up
+                sum0, count0 = batch_stats(host, port)
+                cpu0 = process_cpu_seconds(proc.pid)
+                latencies, errors, elapsed = load(host, port, bodies, args.concurrency, args.duration)
+                cpu1 = process_cpu_seconds(proc.pid)
+                sum1, count1 = batch_stats(host, port)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            mean_batch = (sum1 - sum0) / max(1, count1 - count0)
+            ms = [v * 1000 for v in latencies]
+            cpu_per_request = (cpu1 - cpu0) / max(1, len(ms)) * 1000
+            print(f"{label:<34} {len(ms):>8} {len(ms) / elapsed:>8.0f} {percentile(ms, 50):>8.2f} {percentile(ms, 90):>8.2f} "
+                  f"{percentile(ms, 99):>8.2f} {mean_batch:>6.2f} {cpu_per_request:>10.3f} {len(errors):>6}")
 
 
 if __name__ == "__main__":
