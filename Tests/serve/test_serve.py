@@ -427,7 +427,7 @@ class LifecycleTests(unittest.TestCase):
 
     def test_sigterm_finishes_requests_in_flight(self):
         # A long batch window keeps the requests queued while the signal arrives.
-        server = Server("--weights", self.weights, "--max-batch", "64", "--batch-window-ms", "1500")
+        server = Server("--weights", self.weights, "--max-batch", "64", "--batch-window-ms", "4000")
         results = []
 
         def client(i):
@@ -436,7 +436,7 @@ class LifecycleTests(unittest.TestCase):
         threads = [threading.Thread(target=client, args=(i,)) for i in range(5)]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        time.sleep(1.5)  # all five are queued by now (they wait for the 4 s window)
         server.proc.send_signal(signal.SIGTERM)
         for t in threads:
             t.join()
