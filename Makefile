@@ -35,6 +35,7 @@ test: deps $(VENV_TEST)/.installed
 	LUMEN=.build/release/lumen python3 Tests/repl/test_notebooks.py
 	LUMEN=.build/release/lumen python3 Tests/repl/test_plot_png.py
 	LUMEN=.build/release/lumen $(VENV_TEST)/bin/python Tests/deploy/test_onnx.py
+	LUMEN=.build/release/lumen python3 Tests/serve/test_serve.py
 	.build/release/lumen notebooks --quick --out .build/notebooks-report
 
 # The ONNX export tests check files with onnx and onnxruntime from PyPI, installed into a
@@ -59,6 +60,7 @@ bench: deps
 	.build/release/lumen bench/lua/prune.lua
 	.build/release/lumen bench/lua/quant.lua
 	python3 bench/startup.py .build/release/lumen
+	python3 bench/serve_load.py .build/release/lumen
 
 clean:
 	rm -rf .build

@@ -10,6 +10,10 @@ let package = Package(
     products: [
         .executable(name: "lumen", targets: ["Host"]),
     ],
+    dependencies: [
+        // HTTP server for `lumen serve` (used only by the Serve target).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    ],
     targets: [
         // C shims over Debian's system libraries (installed by `make deps`).
         .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4"),
@@ -24,8 +28,10 @@ let package = Package(
         .target(name: "CLuaShim", dependencies: ["CLua"], path: "Sources/CLuaShim"),
         // Lua <-> Engine glue, plus the Lua standard library (nn, optim, ...) as resources.
         .target(name: "Bindings", dependencies: ["Engine", "CLua", "CLuaShim"], resources: [.copy("lua")]),
+        // `lumen serve`: an HTTP inference server (Open Inference Protocol) over Bindings.
+        .target(name: "Serve", dependencies: ["Bindings", "Engine", "CLua", "CLuaShim", .product(name: "Hummingbird", package: "hummingbird")]),
         // The `lumen` executable.
-        .executableTarget(name: "Host", dependencies: ["Bindings", "CReadline"]),
+        .executableTarget(name: "Host", dependencies: ["Bindings", "Serve", "CReadline"]),
 
         // `make bench`: engine micro-benchmarks (never run by tests).
         .executableTarget(name: "EngineBench", dependencies: ["Engine", "CBLAS"], path: "bench/EngineBench",

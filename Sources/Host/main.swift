@@ -1,6 +1,7 @@
 // The `lumen` executable: run Lua scripts and the REPL on the Lumen engine.
 import Bindings
 import Foundation
+import Serve
 
 let version = "0.1.0"
 
@@ -8,6 +9,7 @@ let usage = """
 usage: lumen [options] [script.lua [args...]]
        lumen test [files or folders...]
        lumen notebooks [IDS...] [--quick] [--out DIR]
+       lumen serve MODEL.lua [--weights FILE] [--port N] ...   (lumen serve --help)
 
   (no arguments)     start the interactive REPL
   script.lua [args]  run a script; its arguments are in the Lua table `arg`
@@ -16,6 +18,7 @@ usage: lumen [options] [script.lua [args...]]
   test [paths]       run Lua test files (default: Tests/lua)
   notebooks [IDS]    run the curriculum scripts, print a summary, write an HTML report
                      (lumen notebooks --help for its options)
+  serve MODEL.lua    serve a model over HTTP (Open Inference Protocol, /predict, /metrics)
   -h, --help         show this help
   -v, --version      show the version
 
@@ -91,6 +94,10 @@ if arguments.first == "test" {
 }
 if arguments.first == "notebooks" {
     exit(NotebookRunner.main(Array(arguments.dropFirst())))
+}
+
+if arguments.first == "serve" {
+    exit(ServeCommand.run(arguments: Array(arguments.dropFirst())))
 }
 
 let invocation = parse(arguments)
