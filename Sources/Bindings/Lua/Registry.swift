@@ -47,6 +47,7 @@ enum BindingTable {
         + TorchShape.bindings + TorchReduce.bindings + TorchAutograd.bindings + TorchIO.bindings
         + SystemBindings.bindings + CSVReader.bindings + OptimBindings.bindings + EnvsBindings.bindings
         + PlotBindings.bindings + DataGenBindings.bindings + VisionBindings.bindings + SequenceBindings.bindings
+        + PlotDomainBindings.bindings
         + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).

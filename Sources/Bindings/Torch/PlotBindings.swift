@@ -118,8 +118,8 @@ enum PlotBindings {
             }
             let n = t.shape[0], channels = t.rank == 4 ? t.shape[1] : 1
             let h = t.shape[t.rank - 2], w = t.shape[t.rank - 1]
-            // Channel-last pixels per image, as the grid renderer expects.
-            let pixels = try (t.rank == 4 ? t.permute([0, 2, 3, 1]) : t).contiguous().toFloats()
+            // Channel-major pixels per image (all red, then green, then blue), as the renderer expects.
+            let pixels = try t.contiguous().toFloats()
             let size = h * w * channels
             let images = (0..<n).map { Array(pixels[($0 * size)..<(($0 + 1) * size)]) }
             try Plot.imageGrid(images, imageHeight: h, imageWidth: w, channels: channels,
