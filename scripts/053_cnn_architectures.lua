@@ -15,8 +15,10 @@
 -- with a logistic-regression and an MLP baseline next to the CNNs, and a confusion matrix.
 --
 -- Run:   lumen scripts/053_cnn_architectures.lua [--quick] [--seed N] [--out DIR]
--- Runtime (2 shared cores): quick about 30-45 s (two CNNs: LeNet and the VGG); full a few
--- minutes (all six architectures, more maps, more epochs).
+-- Runtime (2 cores): quick trains two CNNs (LeNet, VGG) on 26x26 maps: about 23 s of CPU time,
+-- 45-70 s wall on a busy shared machine. Full trains all six on 32x32 maps: about 7 min of CPU
+-- time (15 min wall when busy); the MBConv net is the slowest per multiply-add (depthwise
+-- convolutions run channel by channel).
 local augment = require "lumen.augment"
 local F = nn.functional
 
@@ -512,7 +514,7 @@ do
   nb:table("per-class recall of " .. names[best.key], {"class", "maps", "recall"}, table_rows)
 end
 
--- The maps it gets wrong (red captions: true class, then the prediction).
+-- The maps it gets wrong (red captions: true class -> predicted class).
 do
   local wrong = predicted:ne(y_test):nonzero():reshape(-1)
   local n = math.min(12, wrong.shape[1])
@@ -520,7 +522,7 @@ do
     local index = wrong:narrow(1, 1, n)
     plot.wafer_maps(nb:figure("mistakes.png", "Test maps the chosen CNN misclassifies"), x_test:index_select(1, index),
       {labels = y_test:index_select(1, index), predictions = predicted:index_select(1, index), class_names = wm.classes,
-      cols = 6, title = "Misclassified test maps"})
+      cols = 6, title = "Misclassified test maps (true->predicted)"})
   end
 end
 

@@ -60,6 +60,30 @@ final class PlotDomainTests: XCTestCase {
         XCTAssertTrue(hasRed(1))
     }
 
+    func testLongCaptionsShrinkBeforeTheyAreShortened() throws {
+        // 26 dies x 4 = 104-pixel cells: 19 characters do not fit at scale 2 but do at scale 1.
+        let text = "Edge-Ring->Edge-Loc"
+        let map = [Plot.DieState](repeating: .pass, count: 26 * 26)
+        let canvas = try Plot.renderWaferMaps([map, map], size: (26, 26), captions: [text, "none"], highlighted: [true, false],
+                                              columns: 2, title: "")
+        let layout = try ImageGridLayout(op: "t", count: 2, imageHeight: 26, imageWidth: 26, columns: 2, target: 150,
+                                         captions: true, title: "")
+        XCTAssertEqual(layout.labelScale, 2)
+        let (left, top) = layout.origin(0)
+        let red = RGB(hex: 0xC0392B)
+        let xs = left - layout.gap..<(left + layout.cellWidth + layout.gap), ys = top - layout.captionHeight..<top
+        let columns = xs.filter { x in ys.contains { canvas.pixel(x, $0) == red } }
+        let rows = ys.filter { y in xs.contains { canvas.pixel($0, y) == red } }
+        // Whole text at scale 1: glyphs 7 pixels tall plus descenders (not 14), spanning about
+        // its full width; the short caption beside it is drawn at the same scale.
+        XCTAssertLessThan(rows.count, Canvas.textHeight(scale: 2))
+        XCTAssertEqual(layout.captionScale([text, "none"]), 1)
+        XCTAssertEqual(layout.captionScale(["none"]), 2)
+        let span = (columns.max() ?? 0) - (columns.min() ?? 0) + 1
+        XCTAssertLessThanOrEqual(span, Canvas.textWidth(text, scale: 1))
+        XCTAssertGreaterThan(span, Canvas.textWidth(text, scale: 1) - 6)
+    }
+
     func testWaferMapErrors() {
         assertEngineError("plot.wafer_maps", "at least one map") { _ = try Plot.renderWaferMaps([], size: (2, 2), captions: nil,
                                                                                                highlighted: nil, columns: 2, title: "") }

@@ -27,7 +27,7 @@ test("wafer map grids: one cell per map, grid width from cols, both encodings", 
   local _, _, bytes_codes = png_size(plot.wafer_maps(dir .. "/codes.png", codes.maps,
     {labels = codes.labels, class_names = codes.classes, cols = 3, title = "WM-811K classes"}))
   assert_eq(bytes_codes, bytes_float)
-  -- Predictions: misclassified captions get "(pred ...)", so the figure changes.
+  -- Predictions: misclassified captions read "true->predicted" in red, so the figure changes.
   local wrong = wm.labels:clone()
   wrong[1] = wrong[1] % 9 + 1
   local _, _, bytes_pred = png_size(plot.wafer_maps(dir .. "/pred.png", wm.maps,

@@ -78,11 +78,25 @@ struct ImageGridLayout {
         return canvas
     }
 
-    /// Draws the caption of image `index`, centered above it and shortened to fit.
-    func caption(_ text: String, _ index: Int, color: RGB = Figure.textColor, on canvas: inout Canvas) {
+    /// Pixels a caption may span: its cell and most of the gaps beside it.
+    var captionRoom: Int { cellWidth + gap - 1 }
+
+    /// The text scale for a figure's captions: `labelScale`, or smaller when one of them would
+    /// not fit its cell (one size for all captions, so they read as a set).
+    func captionScale(_ captions: [String]) -> Int {
+        var scale = labelScale
+        while scale > 1 && captions.contains(where: { Canvas.textWidth($0, scale: scale) > captionRoom }) { scale -= 1 }
+        return scale
+    }
+
+    /// Draws the caption of image `index` centered above it at `scale` (from `captionScale`),
+    /// shortened with ".." when it still does not fit.
+    func caption(_ text: String, _ index: Int, scale: Int, color: RGB = Figure.textColor, on canvas: inout Canvas) {
         let (left, top) = origin(index)
-        let fitted = Canvas.fitted(text, maxWidth: cellWidth + gap - 2, scale: labelScale)
-        canvas.text(fitted, left + cellWidth / 2, top - captionHeight, scale: labelScale, color: color, h: .center)
+        let fitted = Canvas.fitted(text, maxWidth: captionRoom, scale: scale)
+        // Smaller text sits on the same baseline as full-size captions.
+        let y = top - captionHeight + Canvas.textHeight(scale: labelScale) - Canvas.textHeight(scale: scale)
+        canvas.text(fitted, left + cellWidth / 2, y, scale: scale, color: color, h: .center)
     }
 
     /// The thin frame around image `index`.

@@ -60,8 +60,9 @@ extension Plot {
                                          target: 256, captions: titles != nil, title: title, legend: legend)
         var canvas = layout.canvas()
         let k = Double(layout.scale), s = layout.labelScale
+        let captionScale = layout.captionScale(titles ?? [])
         for (index, image) in images.enumerated() {
-            if let titles { layout.caption(titles[index], index, on: &canvas) }
+            if let titles { layout.caption(titles[index], index, scale: captionScale, on: &canvas) }
             let origin = layout.origin(index)
             paintImage(image, height: h, width: w, channels: channels, normalize: normalize, at: origin,
                        scale: layout.scale, on: &canvas)

@@ -179,8 +179,9 @@ extension Plot {
         let layout = try ImageGridLayout(op: op, count: images.count, imageHeight: h, imageWidth: w, columns: columns,
                                          captions: titles != nil, title: title)
         var canvas = layout.canvas()
+        let captionScale = layout.captionScale(titles ?? [])
         for (index, image) in images.enumerated() {
-            if let titles { layout.caption(titles[index], index, on: &canvas) }
+            if let titles { layout.caption(titles[index], index, scale: captionScale, on: &canvas) }
             paintImage(image, height: h, width: w, channels: channels, normalize: normalize, at: layout.origin(index),
                        scale: layout.scale, on: &canvas)
             layout.frame(index, on: &canvas)

@@ -65,11 +65,12 @@ extension Plot {
                                          columns: columns, target: 150, captions: captions != nil, title: title,
                                          legend: legend)
         var canvas = layout.canvas()
-        let k = layout.scale
+        let k = layout.scale, captionScale = layout.captionScale(captions ?? [])
         for (index, map) in maps.enumerated() {
             if let captions {
                 let wrong = highlighted?[index] ?? false
-                layout.caption(captions[index], index, color: wrong ? RGB(hex: 0xC0392B) : Figure.textColor, on: &canvas)
+                layout.caption(captions[index], index, scale: captionScale, color: wrong ? RGB(hex: 0xC0392B) : Figure.textColor,
+                               on: &canvas)
             }
             let (left, top) = layout.origin(index)
             for y in 0..<size.h {

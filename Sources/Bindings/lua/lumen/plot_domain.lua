@@ -43,7 +43,7 @@ return function(plot)
 
   --- Wafer maps (N,1,S,S) or (N,S,S), floats 0/0.5/1 or codes 0/1/2, in a grid; each map's
   --- class name (labels[i] into class_names) as its caption. With `predictions`, captions of
-  --- misclassified maps read "Donut (pred Loc)" in red. Options: labels, class_names, predictions,
+  --- misclassified maps read "Donut->Loc" (true class -> predicted class) in red. Options: labels, class_names, predictions,
   --- titles (explicit captions), cols, title.
   function plot.wafer_maps(path, maps, options)
     local op = "plot.wafer_maps"
@@ -69,7 +69,7 @@ return function(plot)
           local guess = element(predictions, i)
           local name = class_name(options.class_names, guess, op, "predictions[" .. i .. "]")
           highlighted[i] = guess ~= truth
-          if guess ~= truth then captions[i] = captions[i] .. " (pred " .. name .. ")" end
+          if guess ~= truth then captions[i] = captions[i] .. "->" .. name end
         end
       end
     elseif options.predictions ~= nil then
