@@ -232,8 +232,9 @@ for _, stack in ipairs(stacks) do
   rf_ok = rf_ok and rows_seen == rf and cols_seen == rf
 end
 nb:check("receptive-field formula = gradient footprint (3 stacks)", rf_ok)
--- The VGG's last conv sees 18x18 dies of a 26x26 map (the pooled features then go to a linear
--- layer that sees everything): enough to tell an edge cluster from a local one.
+-- On a 26x26 map the VGG's last conv sees 24x24 dies (28 after the last pooling), nearly the
+-- whole wafer; and the flattened features keep their position for the linear layer, which is
+-- how it tells an Edge-Loc cluster from a Loc one.
 
 -- %% ---------------------------------------------------------------------------------------
 nb:section("4. Architectures")
@@ -326,8 +327,9 @@ do
   end
   nb:table("architectures on a " .. S .. "x" .. S .. " map", {"model", "params", "MMACs", "modules"}, table_rows)
 end
--- The VGG spends its multiply-adds on full-resolution 3x3 convs; LeNet is tiny; the MBConv net
--- has few multiply-adds per parameter because depthwise convs are cheap.
+-- LeNet and AlexNet keep most parameters in fully connected layers (one multiply-add each per
+-- map); the VGG and ResNet have few parameters but run 3x3 convs over the full-resolution map,
+-- so most multiply-adds; the MBConv net's depthwise convs and SE are cheap per parameter.
 
 -- Depthwise-separable convolution: a per-channel 3x3 then a 1x1 mixing channels costs about
 -- 1/C_out + 1/9 of a full 3x3 convolution.
