@@ -49,6 +49,7 @@ enum BindingTable {
         + PlotBindings.bindings + DataGenBindings.bindings + VisionBindings.bindings + SequenceBindings.bindings
         + DeployExportBindings.bindings
         + DeployBindings.bindings
+        + PlotDomainBindings.bindings
         + [ObjectUserdata.gc]
 
     /// Position of the object `__gc` binding (installed lazily with the object metatable).

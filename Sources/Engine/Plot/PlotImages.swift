@@ -168,11 +168,7 @@ extension Plot {
                                 titles: [String]?, columns: Int, title: String, normalize: Bool) throws -> Canvas {
         let op = "plot.image_grid"
         guard !images.isEmpty else { throw EngineError(op, "expected at least one image; got none") }
-        guard h >= 1 && w >= 1 && h <= 4096 && w <= 4096 else {
-            throw EngineError(op, "image size must be between 1x1 and 4096x4096; got \(h)x\(w)")
-        }
         guard channels == 1 || channels == 3 else { throw EngineError(op, "channels must be 1 or 3; got \(channels)") }
-        guard columns >= 1 else { throw EngineError(op, "columns must be positive; got \(columns)") }
         let expected = channels * h * w
         if let bad = images.firstIndex(where: { $0.count != expected }) {
             throw EngineError(op, "image \(bad) has \(images[bad].count) values; expected \(expected) (\(channels)x\(h)x\(w))")
@@ -180,58 +176,46 @@ extension Plot {
         if let titles, titles.count != images.count {
             throw EngineError(op, "expected one title per image (\(images.count)); got \(titles.count)")
         }
-        let n = images.count, cols = Swift.min(columns, n), rows = (n + cols - 1) / cols
-        // Upscale small images to about 112 pixels, within an 4096-pixel-wide figure.
-        var k = Swift.max(1, Swift.min(8, 112 / Swift.max(h, w)))
-        let gap = 10
-        while k > 1 && cols * (w * k + gap) > 4096 { k -= 1 }
-        let tw = w * k, th = h * k
-        let labelScale = tw >= 96 ? 2 : 1, titleScale = labelScale + 1
-        let captionH = titles == nil ? 0 : Canvas.textHeight(scale: labelScale) + 2 * labelScale + 6  // room for descenders
-        let headH = title.isEmpty ? 0 : Canvas.textHeight(scale: titleScale) + 14
-        let width = Swift.max(cols * (tw + gap) + gap, title.isEmpty ? 0 : Canvas.textWidth(title, scale: titleScale) + 2 * gap)
-        let height = headH + gap + rows * (th + captionH + gap)
-        guard width <= 8192 && height <= 8192 else {
-            throw EngineError(op, "the grid would be \(width)x\(height) pixels (over 8192); use fewer columns or images")
-        }
-        var canvas = Canvas(width: width, height: height)
-        let gridLeft = (width - (cols * (tw + gap) - gap)) / 2
-        if !title.isEmpty {
-            canvas.text(title, width / 2, gap, scale: titleScale, color: Figure.textColor, h: .center)
-        }
+        let layout = try ImageGridLayout(op: op, count: images.count, imageHeight: h, imageWidth: w, columns: columns,
+                                         captions: titles != nil, title: title)
+        var canvas = layout.canvas()
+        let captionScale = layout.captionScale(titles ?? [])
         for (index, image) in images.enumerated() {
-            let r = index / cols, c = index % cols
-            let left = gridLeft + c * (tw + gap)
-            let top = headH + gap + r * (th + captionH + gap) + captionH
-            if let titles {
-                let text = Canvas.fitted(titles[index], maxWidth: tw + gap - 2, scale: labelScale)
-                canvas.text(text, left + tw / 2, top - captionH, scale: labelScale, color: Figure.textColor, h: .center)
-            }
-            var lo: Float = 0, hi: Float = 1
-            if normalize {
-                let finite = image.filter(\.isFinite)
-                lo = finite.min() ?? 0
-                hi = finite.max() ?? 1
-                if lo == hi { lo -= 0.5; hi += 0.5 }
-            }
-            let plane = h * w
-            for y in 0..<h {
-                for x in 0..<w {
-                    let color: RGB
-                    if channels == 1 {
-                        color = Colormap.gray.color(Double((image[y * w + x] - lo) / (hi - lo)))
-                    } else {
-                        func level(_ ch: Int) -> UInt8 {
-                            let v = Double((image[ch * plane + y * w + x] - lo) / (hi - lo))
-                            return v.isNaN ? 220 : UInt8(Swift.max(0, Swift.min(1, v)) * 255 + 0.5)
-                        }
-                        color = RGB(level(0), level(1), level(2))
-                    }
-                    canvas.fillPixels(left + x * k, top + y * k, left + (x + 1) * k, top + (y + 1) * k, color)
-                }
-            }
-            canvas.strokePixels(left - 1, top - 1, left + tw + 1, top + th + 1, RGB(170, 170, 170))
+            if let titles { layout.caption(titles[index], index, scale: captionScale, on: &canvas) }
+            paintImage(image, height: h, width: w, channels: channels, normalize: normalize, at: layout.origin(index),
+                       scale: layout.scale, on: &canvas)
+            layout.frame(index, on: &canvas)
         }
         return canvas
+    }
+
+    /// Paints one image (gray, or RGB channel-major: all red, then green, then blue) with its
+    /// top-left at `origin`, each pixel a `scale` × `scale` block.
+    static func paintImage(_ image: [Float], height h: Int, width w: Int, channels: Int, normalize: Bool,
+                           at origin: (left: Int, top: Int), scale k: Int, on canvas: inout Canvas) {
+        let (left, top) = origin
+        var lo: Float = 0, hi: Float = 1
+        if normalize {
+            let finite = image.filter(\.isFinite)
+            lo = finite.min() ?? 0
+            hi = finite.max() ?? 1
+            if lo == hi { lo -= 0.5; hi += 0.5 }
+        }
+        let plane = h * w
+        for y in 0..<h {
+            for x in 0..<w {
+                let color: RGB
+                if channels == 1 {
+                    color = Colormap.gray.color(Double((image[y * w + x] - lo) / (hi - lo)))
+                } else {
+                    func level(_ ch: Int) -> UInt8 {
+                        let v = Double((image[ch * plane + y * w + x] - lo) / (hi - lo))
+                        return v.isNaN ? 220 : UInt8(Swift.max(0, Swift.min(1, v)) * 255 + 0.5)
+                    }
+                    color = RGB(level(0), level(1), level(2))
+                }
+                canvas.fillPixels(left + x * k, top + y * k, left + (x + 1) * k, top + (y + 1) * k, color)
+            }
+        }
     }
 }

@@ -8,6 +8,8 @@
 --   plot.bar("yield.png", {"A", "B"}, {0.91, 0.87})
 --   plot.heatmap("confusion.png", matrix, {row_labels = names, col_labels = names, cell_labels = true})
 --   plot.images("wafers.png", maps, {titles = names, columns = 8})   -- (N,H,W) or (N,C,H,W)
+--   plot.wafer_maps("wm.png", wm.maps, {labels = wm.labels, class_names = wm.classes})  -- see plot_domain.lua
+--   plot.boxes("dies.png", im.images, im.boxes, {class_names = im.classes})
 local plot = {}
 local internal = plot_internal
 
@@ -72,5 +74,7 @@ function plot.images(path, images, options)
   internal.images(path, images, options or {})
   return path
 end
+
+require("lumen.plot_domain")(plot)
 
 return plot
