@@ -187,4 +187,11 @@ function Notebook:finish()
   end
 end
 
+-- `?notebook.start` help in the REPL.
+local docs = require "lumen.help"
+docs["notebook.start"] = "notebook.start{id=, title=, key_metrics=, config=, quick=} -> nb (the frame of a curriculum script)\n  parses --quick / --out DIR / --seed N; nb.config, nb.quick, nb.out; results go to <out>/result.json"
+docs["notebook.metric"] = "nb:metric(name, value [, format]) -> prints name=value and records it for `lumen notebooks`"
+docs["notebook.figure"] = "nb:figure(\"file.png\", caption) -> path in the output folder, recorded for the report"
+docs["notebook.check"] = "nb:check(name, passed, detail) -> records an outcome check; nb:finish() fails the run (exit 1) if any failed"
+
 return notebook

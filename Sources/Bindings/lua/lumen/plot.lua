@@ -77,4 +77,15 @@ end
 
 require("lumen.plot_domain")(plot)
 
+-- `?plot.name` help in the REPL.
+local docs = require "lumen.help"
+docs["plot.line"] = "plot.line(path, series, {title=, xlabel=, ylabel=, logy=}) -> path; series: a list/tensor or {name = values, ...}"
+docs["plot.scatter"] = "plot.scatter(path, x, y, {classes=, class_names=, title=}) -> path"
+docs["plot.histogram"] = "plot.histogram(path, values, {bins=40, title=}) -> path"
+docs["plot.bar"] = "plot.bar(path, labels, values, {title=}) -> path"
+docs["plot.heatmap"] = "plot.heatmap(path, matrix, {row_labels=, col_labels=, cell_labels=true}) -> path (e.g. a confusion matrix)"
+docs["plot.images"] = "plot.images(path, images, {titles=, columns=}) -> path; images (N,H,W) or (N,C,H,W), C = 1 or 3"
+docs["plot.wafer_maps"] = "plot.wafer_maps(path, maps, {labels=, class_names=, predictions=, cols=, title=}) -> path\n  grid of wafer maps (off-wafer / pass / fail colours) captioned by class; wrong predictions in red\n  local wm = data.wafer_maps{n = 18, seed = 1}; plot.wafer_maps(\"wm.png\", wm.maps, {labels = wm.labels, class_names = wm.classes})"
+docs["plot.boxes"] = "plot.boxes(path, images, boxes, {labels=, scores=, class_names=, cols=}) -> path\n  images with class-coloured boxes ({x1,y1,x2,y2,label=} tables or (K,4) tensors per image)\n  local im = data.die_images{n = 6, seed = 1}; plot.boxes(\"dies.png\", im.images, im.boxes, {class_names = im.classes})"
+
 return plot
