@@ -16,19 +16,7 @@ enum DataGenImages {
             DataGenOut.table(lua, fields: 4)
             DataGenOut.set(lua, "images") { lua.push(set.images) }
             DataGenOut.set(lua, "boxes") {
-                DataGenOut.table(lua, array: set.boxes.count)
-                for (i, list) in set.boxes.enumerated() {
-                    DataGenOut.set(lua, i + 1) {
-                        DataGenOut.table(lua, array: list.count)
-                        for (k, b) in list.enumerated() {
-                            DataGenOut.set(lua, k + 1) {
-                                DataGenOut.table(lua, array: 4, fields: 1)
-                                for (j, v) in [b.x1, b.y1, b.x2, b.y2].enumerated() { DataGenOut.set(lua, j + 1) { lua.push(v + 1) } }
-                                DataGenOut.set(lua, "label") { lua.push(b.label + 1) }
-                            }
-                        }
-                    }
-                }
+                DataGenOut.boxes(lua, set.boxes) { (x1: $0.x1, y1: $0.y1, x2: $0.x2, y2: $0.y2, label: $0.label) }
             }
             DataGenOut.set(lua, "labels") {
                 DataGenOut.table(lua, array: set.boxes.count)

@@ -134,6 +134,26 @@ enum DataGenOut {
         for (k, v) in list.enumerated() { set(lua, k + 1) { lua.push(v) } }
     }
 
+    /// Per-sample lists of boxes as Lua tables {x1, y1, x2, y2, label = c}, all 1-based (inclusive
+    /// corners); `corners` reads a box's 0-based corners and class.
+    static func boxes<Box>(_ lua: Lua, _ lists: [[Box]],
+                           _ corners: (Box) -> (x1: Int, y1: Int, x2: Int, y2: Int, label: Int)) {
+        table(lua, array: lists.count)
+        for (i, list) in lists.enumerated() {
+            set(lua, i + 1) {
+                table(lua, array: list.count)
+                for (k, box) in list.enumerated() {
+                    let b = corners(box)
+                    set(lua, k + 1) {
+                        table(lua, array: 4, fields: 1)
+                        for (j, v) in [b.x1, b.y1, b.x2, b.y2].enumerated() { set(lua, j + 1) { lua.push(v + 1) } }
+                        set(lua, "label") { lua.push(b.label + 1) }
+                    }
+                }
+            }
+        }
+    }
+
     /// An int64 tensor of `values` shifted by `plus` (1 turns 0-based ids into Lua ids).
     static func ids(_ values: [Int], plus: Int = 1) throws -> Tensor {
         try Tensor(values.map { Double($0 + plus) }, shape: [values.count], dtype: .int64)

@@ -101,19 +101,7 @@ enum DataGenWafer {
             DataGenOut.set(lua, "multi_hot") { lua.push(set.multiHot) }
             DataGenOut.set(lua, "classes") { DataGenOut.strings(lua, set.classNames) }
             DataGenOut.set(lua, "boxes") {
-                DataGenOut.table(lua, array: set.boxes.count)
-                for (i, list) in set.boxes.enumerated() {
-                    DataGenOut.set(lua, i + 1) {
-                        DataGenOut.table(lua, array: list.count)
-                        for (k, b) in list.enumerated() {
-                            DataGenOut.set(lua, k + 1) {
-                                DataGenOut.table(lua, array: 4, fields: 1)
-                                for (j, v) in [b.x1, b.y1, b.x2, b.y2].enumerated() { DataGenOut.set(lua, j + 1) { lua.push(v + 1) } }
-                                DataGenOut.set(lua, "label") { lua.push(b.label + 1) }
-                            }
-                        }
-                    }
-                }
+                DataGenOut.boxes(lua, set.boxes) { (x1: $0.x1, y1: $0.y1, x2: $0.x2, y2: $0.y2, label: $0.label) }
             }
             DataGenOut.set(lua, "patterns") {
                 DataGenOut.table(lua, array: set.patterns.count)
