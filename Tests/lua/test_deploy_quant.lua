@@ -124,6 +124,35 @@ test("shared format fields", function()
   assert_true(agreement(pt(t.test_x), t.model(t.test_x)) >= 0.97)
 end)
 
+test("a layer's prepared kernel follows in-place weight writes and changed fields", function()
+  local t = cnn()
+  local q = deploy.quantize(t.model, {calibrate = t.calib})
+  local x = q[1](t.test_x:narrow(1, 1, 4))
+  local conv, fc_in = q[2], q[7]
+  local h = q[5](q[4](q[3](conv(x))))
+  local flat = q[6](h)
+  local function same_as_reference(layer, input, what)
+    local diff = (layer(input):int() - layer:forward_reference(input):int()):abs():max():item()
+    assert_true(diff <= 1, what .. ": kernel and float64 reference differ by " .. diff)
+    return layer(input)
+  end
+  local before = same_as_reference(conv, x, "conv")
+  assert_true(conv._kernel ~= nil, "the kernel is cached on the layer")
+  -- In place (load_state_dict copies into the same tensors): the cached kernel must notice.
+  torch.no_grad(function() conv.weight_q:copy_(-conv.weight_q) end)
+  local after = same_as_reference(conv, x, "conv after negating weights in place")
+  assert_true(after:int():ne(before:int()):int():sum():item() > 0, "output unchanged after the weights changed")
+  -- A new output scale (a plain field).
+  local fc_before = same_as_reference(fc_in, flat, "linear")
+  fc_in.output_scale = fc_in.output_scale * 2
+  local fc_after = same_as_reference(fc_in, flat, "linear after a new output scale")
+  assert_true(fc_after:int():ne(fc_before:int()):int():sum():item() > 0, "output unchanged after the scale changed")
+  -- load_state_dict of the original model's quantized weights restores the first outputs.
+  local fresh = deploy.quantize(t.model, {calibrate = t.calib})
+  q:load_state_dict(fresh:state_dict())
+  assert_eq((conv(x):int() - before:int()):abs():max():item(), 0)
+end)
+
 test("observers: moving average and percentile calibrate usable models", function()
   local t = cnn()
   local float_out = t.model(t.test_x)

@@ -63,6 +63,42 @@ enum DeployBindings {
         return QuantizedLayers.Params(inputZeroPoint: try fieldInteger(lua, t, "input_zero_point", op), requantizer: rq)
     }
 
+    /// The layer's prepared kernel (packed weights, folded bias, multipliers), kept in its `_kernel`
+    /// field and rebuilt when any tensor (identity or in-place version) or setting changed.
+    static func cachedKernel(_ lua: Lua, _ t: Int32, _ op: String, conv: Bool) throws -> QuantizedKernel {
+        let w = try fieldTensor(lua, t, "weight_q", op)!
+        let bias = try fieldTensor(lua, t, "bias_q", op, optional: true)
+        let scales = try fieldTensor(lua, t, "weight_scale", op)!
+        let inputScale = try fieldNumber(lua, t, "input_scale", op), zx = try fieldInteger(lua, t, "input_zero_point", op)
+        let outputScale = try fieldNumber(lua, t, "output_scale", op), zy = try fieldInteger(lua, t, "output_zero_point", op)
+        let relu = lua.optionBool(t, "relu") ?? false
+        let shape: QuantizedKernel.Shape = conv ? try QuantizedLayers.convShape(weight: w, convGeometry(lua, t, op)) : .linear
+        let key = QuantizedKernel.Key(weight: w, bias: bias, weightScales: scales, inputScale: inputScale, inputZeroPoint: zx,
+                                      outputScale: outputScale, outputZeroPoint: zy, relu: relu, shape: shape)
+        if let cached = lua.withField(t, "_kernel", { try? ObjectUserdata.get(lua, -1, QuantizedKernel.self, op) }), cached.key == key {
+            return cached
+        }
+        let real = try Requantizer.realMultipliers(inputScale: inputScale, weightScales: doubles(scales), outputScale: outputScale)
+        let params = QuantizedLayers.Params(inputZeroPoint: zx, requantizer: try Requantizer(realMultipliers: real, outputZeroPoint: zy, relu: relu))
+        if !conv {
+            guard w.rank == 2 else { throw EngineError(op, "weight must be (out, in); got \(shapeString(w.shape))") }
+        }
+        let kernel = try QuantizedKernel(weight: w, bias: bias, params: params, shape: shape, key: key,
+                                         sources: [w, scales] + (bias.map { [$0] } ?? []))
+        let table = lua_absindex(lua.L, t)
+        lua_pushstring(lua.L, "_kernel")
+        ObjectUserdata.push(lua, kernel)
+        lua_rawset(lua.L, table)
+        return kernel
+    }
+
+    static func convGeometry(_ lua: Lua, _ t: Int32, _ op: String) throws -> QuantizedLayers.ConvGeometry {
+        QuantizedLayers.ConvGeometry(stride: try fieldPair(lua, t, "stride", op, default: 1),
+                                     padding: try fieldPair(lua, t, "padding", op, default: 0),
+                                     dilation: try fieldPair(lua, t, "dilation", op, default: 1),
+                                     groups: try lua.optionInteger(t, "groups", op) ?? 1)
+    }
+
     // MARK: conversions
 
     static let conversions: [BindingEntry] = [
@@ -127,20 +163,14 @@ enum DeployBindings {
         entry("qlinear") { lua in
             let op = "QLinear"
             let x = try lua.tensor(1, op)
-            let w = try fieldTensor(lua, 2, "weight_q", op)!
-            lua.push(try QuantizedLayers.linear(x, weight: w, bias: fieldTensor(lua, 2, "bias_q", op, optional: true), layerParams(lua, 2, op)))
+            lua.push(try cachedKernel(lua, 2, op, conv: false).linear(x))
             return 1
         },
         // qconv2d(x int8, layer) → int8
         entry("qconv2d") { lua in
             let op = "QConv2d"
             let x = try lua.tensor(1, op)
-            let w = try fieldTensor(lua, 2, "weight_q", op)!
-            let g = QuantizedLayers.ConvGeometry(stride: try fieldPair(lua, 2, "stride", op, default: 1),
-                                                 padding: try fieldPair(lua, 2, "padding", op, default: 0),
-                                                 dilation: try fieldPair(lua, 2, "dilation", op, default: 1),
-                                                 groups: try lua.optionInteger(2, "groups", op) ?? 1)
-            lua.push(try QuantizedLayers.conv2d(x, weight: w, bias: fieldTensor(lua, 2, "bias_q", op, optional: true), g, layerParams(lua, 2, op)))
+            lua.push(try cachedKernel(lua, 2, op, conv: true).conv2d(x))
             return 1
         },
         // qmax_pool2d(x int8, layer with kernel_size, stride, padding) → int8

@@ -1,3 +1,5 @@
+import CSupport
+
 /// Scales and zero points of int8 quantization: real = scale * (q - zeroPoint), q in [-128, 127].
 ///  - activations: affine (asymmetric) per tensor; the range always contains 0 so that real 0 (ReLU
 ///    outputs, zero padding) is exactly representable, and zeroPoint lies in [-128, 127];
@@ -45,21 +47,11 @@ public enum Quantization {
         let out = try Tensor(shape: x.shape, dtype: .int8, zeroed: false, op: op)
         let d = out.pointer(Int8.self)
         let inv = 1 / scale, lo = Double(qmin), hi = Double(qmax), z = Double(zeroPoint)
-        // Round half to even without a libm call: adding and subtracting 1.5 * 2^52 leaves the
-        // nearest-even integer for |v| < 2^51 (v is clamped to ±2^40 first; NaN maps to the zero point).
-        let magic = 6755399441055744.0, limit = 1099511627776.0
-        @inline(__always) func q(_ x: Double) -> Int8 {
-            let scaled = x * inv
-            if scaled.isNaN { return Int8(zeroPoint) }
-            let v = ((Swift.min(Swift.max(scaled, -limit), limit) + magic) - magic) + z
-            return Int8(Swift.min(Swift.max(v, lo), hi))
-        }
+        // Round half to even in Double (Sources/CSupport/int8_packed.c; AVX2 when available).
         if src.dtype == .float32 {
-            let s = src.pointer(Float.self)
-            for i in 0..<x.numel { d[i] = q(Double(s[i])) }
+            lumen_quantize_f32_s8(src.pointer(Float.self), x.numel, inv, z, lo, hi, d)
         } else {
-            let s = src.pointer(Double.self)
-            for i in 0..<x.numel { d[i] = q(s[i]) }
+            lumen_quantize_f64_s8(src.pointer(Double.self), x.numel, inv, z, lo, hi, d)
         }
         withExtendedLifetime(src) {}
         return out
