@@ -1,4 +1,4 @@
-// Packed int8 inference kernels for lumen/deploy (Engine/Deploy/PackedQuantKernels.swift).
+// Packed int8 inference kernels for lumen/deploy (Engine/Deploy/QuantizedKernel.swift, Int8Gemm.swift).
 //
 // The GEMM works on int16 copies of int8 data so that vpmaddwd multiplies pairs of k at once:
 //   c[i][j] = sum_q a[i][2q] * b[2q][j] + a[i][2q+1] * b[2q+1][j]
@@ -19,6 +19,19 @@
 #include <immintrin.h>
 #define LUMEN_X86 1
 #endif
+
+int lumen_cpu_has_avx2(void) {
+#ifdef LUMEN_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
 
 long lumen_s16_packed_size(long n, long k) {
     return ((n + 15) / 16) * 16 * ((k + 1) / 2) * 2;

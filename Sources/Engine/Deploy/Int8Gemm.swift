@@ -1,25 +1,37 @@
 import CSupport
 
-/// Int8 × int8 → int32 matrix products (the C kernel in Sources/CSupport/int8_gemm.c: AVX2 when the
-/// CPU has it, scalar loops otherwise). Layout "NT": a (m, k) and b (n, k) both row-major, so
-/// c[i, j] = Σ_p a[i, p] * b[j, p] — b is a weight matrix (out, in) as stored by Linear/Conv2d.
+/// Int8 × int8 → int32 matrix products through the packed int16 GEMM of Sources/CSupport/int8_packed.c
+/// (AVX2 when the CPU has it, scalar loops otherwise). Layout "NT": a (m, k) and b (n, k) both
+/// row-major, so c[i, j] = Σ_p a[i, p] * b[j, p] — b is a weight matrix (out, in) as stored by
+/// Linear/Conv2d. Layers that reuse their weights keep them packed (`QuantizedKernel`); these
+/// entry points pack per call.
 public enum Int8Gemm {
     public static var usesAVX2: Bool { lumen_cpu_has_avx2() != 0 }
 
     /// c (m, n) = a (m, k) · bᵀ where b is (n, k); all contiguous.
-    @inline(__always)
     public static func gemm(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, _ c: UnsafeMutablePointer<Int32>,
                             m: Int, n: Int, k: Int) {
-        if m == 0 || n == 0 { return }
-        if k == 0 { c.initialize(repeating: 0, count: m * n); return }
-        lumen_s8_gemm_nt(a, b, c, m, n, k, k, k, n)
+        run(a, b, c, m: m, n: n, k: k, scalar: false)
     }
 
     /// The portable scalar kernel (same contract), for tests.
     public static func gemmScalar(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, _ c: UnsafeMutablePointer<Int32>,
                                   m: Int, n: Int, k: Int) {
+        run(a, b, c, m: m, n: n, k: k, scalar: true)
+    }
+
+    private static func run(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, _ c: UnsafeMutablePointer<Int32>,
+                            m: Int, n: Int, k: Int, scalar: Bool) {
         if m == 0 || n == 0 { return }
-        lumen_s8_gemm_nt_scalar(a, b, c, m, n, k, k, k, n)
+        if k == 0 { c.initialize(repeating: 0, count: m * n); return }
+        let k2 = (k + 1) / 2 * 2
+        let a16 = UnsafeMutablePointer<Int16>.allocate(capacity: m * k2)
+        let packed = UnsafeMutablePointer<Int16>.allocate(capacity: lumen_s16_packed_size(n, k))
+        defer { a16.deallocate(); packed.deallocate() }
+        lumen_s8_to_s16_rows(a, k, m, k, a16, k2)
+        lumen_s16_pack_b_rows(b, k, n, k, packed)
+        if scalar { lumen_s16_gemm_packed_scalar(a16, k2, packed, n, k, c, n, m) }
+        else { lumen_s16_gemm_packed(a16, k2, packed, n, k, c, n, m) }
     }
 
     /// Tensor form: a (m, k) int8, b (n, k) int8 → (m, n) int32.

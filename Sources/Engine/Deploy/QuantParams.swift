@@ -47,11 +47,16 @@ public enum Quantization {
         let out = try Tensor(shape: x.shape, dtype: .int8, zeroed: false, op: op)
         let d = out.pointer(Int8.self)
         let inv = 1 / scale, lo = Double(qmin), hi = Double(qmax), z = Double(zeroPoint)
-        // Round half to even in Double (Sources/CSupport/int8_packed.c; AVX2 when available).
-        if src.dtype == .float32 {
-            lumen_quantize_f32_s8(src.pointer(Float.self), x.numel, inv, z, lo, hi, d)
-        } else {
-            lumen_quantize_f64_s8(src.pointer(Double.self), x.numel, inv, z, lo, hi, d)
+        // Round half to even in Double (Sources/CSupport/int8_packed.c; AVX2 when available);
+        // large tensors in one chunk per core.
+        let count = x.numel, chunks = count >= 1 << 16 ? Parallel.workers : 1
+        Parallel.forRanges(count: chunks) { r in
+            let lo0 = count * r.lowerBound / chunks, n = count * r.upperBound / chunks - lo0
+            if src.dtype == .float32 {
+                lumen_quantize_f32_s8(src.pointer(Float.self) + lo0, n, inv, z, lo, hi, d + lo0)
+            } else {
+                lumen_quantize_f64_s8(src.pointer(Double.self) + lo0, n, inv, z, lo, hi, d + lo0)
+            }
         }
         withExtendedLifetime(src) {}
         return out
