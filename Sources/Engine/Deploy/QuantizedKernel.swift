@@ -125,6 +125,20 @@ public final class QuantizedKernel: @unchecked Sendable {
         }
     }
 
+    /// Working buffers of one call (stack when small enough, else heap): `int16` elements of
+    /// packed operands, `int32` accumulators, `int8` padded input. Small layers run thousands of
+    /// times a second, and heap blocks of a few kB cost more than their arithmetic.
+    private func withScratch(_ int16: Int, _ int32: Int, _ int8: Int,
+                             _ body: (UnsafeMutablePointer<Int16>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Int16.self, capacity: max(int16, 1)) { a in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(int32, 1)) { c in
+                withUnsafeTemporaryAllocation(of: Int8.self, capacity: max(int8, 1)) { x in
+                    body(a.baseAddress!, c.baseAddress!, x.baseAddress!)
+                }
+            }
+        }
+    }
+
     // MARK: linear
 
     /// x (*, in) int8 → (*, out) int8.
@@ -145,13 +159,12 @@ public final class QuantizedKernel: @unchecked Sendable {
         Parallel.forRanges(count: chunks) { range in
             let rows = chunks == 1 ? 0..<m : range
             if rows.isEmpty { return }
-            let a = UnsafeMutablePointer<Int16>.allocate(capacity: rows.count * rowStride)
-            let acc = UnsafeMutablePointer<Int32>.allocate(capacity: rows.count * n)
-            defer { a.deallocate(); acc.deallocate() }
-            lumen_s8_to_s16_rows(xp + rows.lowerBound * k, k, rows.count, k, a, rowStride)
-            lumen_s16_gemm_packed(a, rowStride, weights, n, k, acc, n, rows.count)
-            for i in 0..<rows.count {
-                requantize(acc + i * n, count: n, channel: 0, perColumn: true, into: d + (rows.lowerBound + i) * n)
+            withScratch(rows.count * rowStride, rows.count * n, 0) { a, acc, _ in
+                lumen_s8_to_s16_rows(xp + rows.lowerBound * k, k, rows.count, k, a, rowStride)
+                lumen_s16_gemm_packed(a, rowStride, weights, n, k, acc, n, rows.count)
+                for i in 0..<rows.count {
+                    requantize(acc + i * n, count: n, channel: 0, perColumn: true, into: d + (rows.lowerBound + i) * n)
+                }
             }
         }
         withExtendedLifetime(xc) {}
@@ -186,23 +199,21 @@ public final class QuantizedKernel: @unchecked Sendable {
         // 0), pack the patches as the GEMM's B operand, acc (O/g, P) = W_g · patches, requantize
         // each channel's row straight into its output plane.
         Parallel.forRanges(count: n) { range in
-            let xpad = UnsafeMutablePointer<Int8>.allocate(capacity: padded ? cg * hp * wp : 1)
-            let cols = UnsafeMutablePointer<Int16>.allocate(capacity: max(lumen_s16_packed_size(positions, kc), 1))
-            let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(og * positions, 1))
-            defer { xpad.deallocate(); cols.deallocate(); acc.deallocate() }
-            for b in range {
-                for gi in 0..<groups {
-                    var plane = UnsafePointer(xp + (b * c + gi * cg) * h * wd)
-                    if padded {
-                        lumen_s8_pad_planes(plane, cg, h, wd, p[0], p[1], inputZeroPoint, xpad)
-                        plane = UnsafePointer(xpad)
-                    }
-                    lumen_s8_im2col_pack(plane, cg, hp, wp, kh, kw, s[0], s[1], dl[0], dl[1], oh, ow, cols)
-                    lumen_s16_gemm_packed(weights + gi * og * rowStride, rowStride, cols, positions, kc, acc, positions, og)
-                    for oi in 0..<og {
-                        let ch = gi * og + oi
-                        requantize(acc + oi * positions, count: positions, channel: ch, perColumn: false,
-                                   into: d + (b * o + ch) * positions)
+            withScratch(lumen_s16_packed_size(positions, kc), og * positions, padded ? cg * hp * wp : 0) { cols, acc, xpad in
+                for b in range {
+                    for gi in 0..<groups {
+                        var plane = UnsafePointer(xp + (b * c + gi * cg) * h * wd)
+                        if padded {
+                            lumen_s8_pad_planes(plane, cg, h, wd, p[0], p[1], inputZeroPoint, xpad)
+                            plane = UnsafePointer(xpad)
+                        }
+                        lumen_s8_im2col_pack(plane, cg, hp, wp, kh, kw, s[0], s[1], dl[0], dl[1], oh, ow, cols)
+                        lumen_s16_gemm_packed(weights + gi * og * rowStride, rowStride, cols, positions, kc, acc, positions, og)
+                        for oi in 0..<og {
+                            let ch = gi * og + oi
+                            requantize(acc + oi * positions, count: positions, channel: ch, perColumn: false,
+                                       into: d + (b * o + ch) * positions)
+                        }
                     }
                 }
             }
