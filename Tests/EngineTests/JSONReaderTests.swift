@@ -29,30 +29,36 @@ final class JSONReaderTests: XCTestCase {
     }
 
     func testErrorOffsetsNameTheBadByte() {
-        assertRejected(#"{"inputs": [1,]}"#, at: 14, "unexpected character ']'; expected a value")
-        assertRejected(#"{"a":1,}"#, at: 7, "expected a string key")
-        assertRejected("[1 2]", at: 3, "expected ',' or ']'")
-        assertRejected(#"{"a" 1}"#, at: 5, "expected ':'")
-        assertRejected(#"{"inputs": ["#, at: 12, "unexpected end of input; expected a value")
-        assertRejected("", at: 0, "the input is empty")
-        assertRejected("  \n ", at: 4, "the input is empty")
-        assertRejected("{} x", at: 3, "unexpected character 'x' after the JSON value")
-        assertRejected("tru", at: 3, "in the literal true")
-        assertRejected("nul!", at: 3, "in the literal null")
-        assertRejected("[1]\u{01}", at: 3, "byte 0x1 after the JSON value")
+        let cases: [(text: String, offset: Int, fragment: String)] = [
+            (#"{"inputs": [1,]}"#, 14, "unexpected character ']'; expected a value"),
+            (#"{"a":1,}"#, 7, "expected a string key"),
+            ("[1 2]", 3, "expected ',' or ']'"),
+            (#"{"a" 1}"#, 5, "expected ':'"),
+            (#"{"inputs": ["#, 12, "unexpected end of input; expected a value"),
+            ("", 0, "the input is empty"),
+            ("  \n ", 4, "the input is empty"),
+            ("{} x", 3, "unexpected character 'x' after the JSON value"),
+            ("tru", 3, "in the literal true"),
+            ("nul!", 3, "in the literal null"),
+            ("[1]\u{01}", 3, "byte 0x1 after the JSON value"),
+        ]
+        for c in cases { assertRejected(c.text, at: c.offset, c.fragment) }
     }
 
     func testNumbersFollowTheGrammar() {
-        assertRejected("01", at: 1, "after the JSON value")  // no leading zeros
-        assertRejected("[-01]", at: 3, "expected ',' or ']'")
-        assertRejected("-", at: 1, "expected a digit")
-        assertRejected("+1", at: 0, "expected a value")
-        assertRejected(".5", at: 0, "expected a value")
-        assertRejected("1.", at: 2, "expected a digit after '.'")
-        assertRejected("1.e3", at: 2, "expected a digit after '.'")
-        assertRejected("1e", at: 2, "expected a digit in the exponent")
-        assertRejected("1e+", at: 3, "expected a digit in the exponent")
-        assertRejected("NaN", at: 0, "expected a value")
+        let cases: [(text: String, offset: Int, fragment: String)] = [
+            ("01", 1, "after the JSON value"),  // no leading zeros
+            ("[-01]", 3, "expected ',' or ']'"),
+            ("-", 1, "expected a digit"),
+            ("+1", 0, "expected a value"),
+            (".5", 0, "expected a value"),
+            ("1.", 2, "expected a digit after '.'"),
+            ("1.e3", 2, "expected a digit after '.'"),
+            ("1e", 2, "expected a digit in the exponent"),
+            ("1e+", 3, "expected a digit in the exponent"),
+            ("NaN", 0, "expected a value"),
+        ]
+        for c in cases { assertRejected(c.text, at: c.offset, c.fragment) }
     }
 
     func testNumbersKeepTheirTextAndReadAsDoubleStringDoes() throws {
