@@ -54,7 +54,7 @@ struct DeclaredSignature: Sendable {
     var outputs: [TensorSpec]?
 
     init(json: String) throws {
-        let value = try JSONParser.parse(Array(json.utf8))
+        let value = try JSONReader.parse(Array(json.utf8))
         inputs = try DeclaredSignature.specs(value["inputs"])
         outputs = try DeclaredSignature.specs(value["outputs"])
     }
@@ -68,7 +68,7 @@ struct DeclaredSignature: Sendable {
             }
             var shape: [Int] = []
             if case .array(let dims)? = item["shape"] {
-                for case .number(let d) in dims { shape.append(Int(d)) }
+                for case let d? in dims.map(\.double) { shape.append(Int(d)) }
             }
             return TensorSpec(name: name, datatype: datatype, shape: shape)
         }

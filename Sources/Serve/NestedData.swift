@@ -37,7 +37,8 @@ struct NestedNumbers {
         func place() -> String { what + path.map { "[\($0)]" }.joined() }
         if depth == shape.count {
             switch value {
-            case .number(let v):
+            case .number:
+                let v = value.double ?? .nan  // the reader checked the literal, which Double(String) reads in full
                 try check(v, datatype: datatype, place: place)
                 values.append(v)
             case .bool(let b) where datatype == .BOOL:
@@ -45,12 +46,12 @@ struct NestedNumbers {
             case .array:
                 throw ServeError.badRequest("\(place()) is an array, but other elements at this depth are numbers (the nesting must be rectangular)")
             default:
-                throw ServeError.badRequest("\(place()) is \(value.kind); expected a number")
+                throw ServeError.badRequest("\(place()) is \(value.typeName); expected a number")
             }
             return
         }
         guard case .array(let items) = value else {
-            throw ServeError.badRequest("\(place()) is \(value.kind); expected an array of \(shape[depth]) elements like the first one (the nesting must be rectangular)")
+            throw ServeError.badRequest("\(place()) is \(value.typeName); expected an array of \(shape[depth]) elements like the first one (the nesting must be rectangular)")
         }
         guard items.count == shape[depth] else {
             throw ServeError.badRequest("\(place()) has \(items.count) elements; expected \(shape[depth]) like the first one (the nesting must be rectangular)")

@@ -21,7 +21,7 @@ struct PredictRequest {
 
     init(_ body: JSONValue, signature: ModelSignature) throws {
         guard case .object = body else {
-            throw ServeError.badRequest("the request body must be a JSON object such as {\"inputs\": [[...]]} or {\"instances\": [...]}; got \(body.kind)")
+            throw ServeError.badRequest("the request body must be a JSON object such as {\"inputs\": [[...]]} or {\"instances\": [...]}; got \(body.typeName)")
         }
         let columns = body["inputs"], rows = body["instances"]
         if columns != nil && rows != nil { throw ServeError.badRequest("give either \"inputs\" or \"instances\", not both") }
@@ -46,7 +46,7 @@ struct PredictRequest {
             form = .columns(single: single ?? false)
         } else if let rows {
             guard case .array(let samples) = rows, !samples.isEmpty else {
-                throw ServeError.badRequest("\"instances\" must be a non-empty array of samples; got \(rows.kind)")
+                throw ServeError.badRequest("\"instances\" must be a non-empty array of samples; got \(rows.typeName)")
             }
             var perInput: [String: (shape: [Int], values: [Double])] = [:]
             var order: [String] = []
@@ -97,7 +97,7 @@ struct PredictRequest {
             throw ServeError.badRequest("\(what): model \"\(signature.name)\" takes \(declared.count) inputs (\(declared.map(\.name).joined(separator: ", "))); give an object of name -> nested array")
         }
         guard case .array = value else {
-            throw ServeError.badRequest("\(what) must be a nested array of numbers; got \(value.kind)")
+            throw ServeError.badRequest("\(what) must be a nested array of numbers; got \(value.typeName)")
         }
         return [(signature.inputs?.first?.name ?? "input", value)]
     }

@@ -31,18 +31,18 @@ struct InferRequest {
 
     init(_ body: JSONValue, signature: ModelSignature) throws {
         guard case .object = body else {
-            throw ServeError.badRequest("the request body must be a JSON object such as {\"inputs\": [{\"name\": ..., \"shape\": ..., \"datatype\": \"FP32\", \"data\": [...]}]}; got \(body.kind)")
+            throw ServeError.badRequest("the request body must be a JSON object such as {\"inputs\": [{\"name\": ..., \"shape\": ..., \"datatype\": \"FP32\", \"data\": [...]}]}; got \(body.typeName)")
         }
         switch body["id"] {
         case nil, .null?: id = nil
         case .string(let s)?: id = s
-        case let other?: throw ServeError.badRequest("\"id\" must be a string; got \(other.kind)")
+        case let other?: throw ServeError.badRequest("\"id\" must be a string; got \(other.typeName)")
         }
         guard let list = body["inputs"] else {
             throw ServeError.badRequest("missing field \"inputs\" (an array of {\"name\", \"shape\", \"datatype\", \"data\"})")
         }
         guard case .array(let items) = list, !items.isEmpty else {
-            throw ServeError.badRequest("\"inputs\" must be a non-empty array of {\"name\", \"shape\", \"datatype\", \"data\"}; got \(list.kind)")
+            throw ServeError.badRequest("\"inputs\" must be a non-empty array of {\"name\", \"shape\", \"datatype\", \"data\"}; got \(list.typeName)")
         }
         var given: [(name: String, tensor: Tensor)] = []
         for (i, item) in items.enumerated() {
@@ -59,7 +59,7 @@ struct InferRequest {
     /// One element of `inputs`, checked against the model's input of that name.
     private static func input(_ item: JSONValue, index: Int, signature: ModelSignature) throws -> (name: String, tensor: Tensor) {
         let place = "inputs[\(index)]"
-        guard case .object = item else { throw ServeError.badRequest("\(place) must be an object; got \(item.kind)") }
+        guard case .object = item else { throw ServeError.badRequest("\(place) must be an object; got \(item.typeName)") }
         guard case .string(let name)? = item["name"] else { throw ServeError.badRequest("\(place): missing field \"name\" (a string)") }
         let what = "input \"\(name)\""
         let spec = try signature.inputs.map { inputs -> TensorSpec in
@@ -82,8 +82,8 @@ struct InferRequest {
         }
         var shape: [Int] = []
         for (k, d) in dims.enumerated() {
-            guard case .number(let v) = d else {
-                throw ServeError.badRequest("\(what): shape element \(k + 1) must be a non-negative integer; got \(d.kind)")
+            guard let v = d.double else {
+                throw ServeError.badRequest("\(what): shape element \(k + 1) must be a non-negative integer; got \(d.typeName)")
             }
             guard v == v.rounded(), v >= 0, v < 1e15 else {
                 throw ServeError.badRequest("\(what): shape element \(k + 1) must be a non-negative integer; got \(JSONWriter.text(v))")

@@ -68,9 +68,9 @@ struct ServeRoutes: Sendable {
             throw tooLarge
         }
         do {
-            return try JSONParser.parse(Array(buffer.readableBytesView))
-        } catch let error as JSONParser.Failure {
-            throw ServeError.badRequest(error.description)
+            return try JSONReader.parse(Array(buffer.readableBytesView), maxDepth: maxJSONDepth)
+        } catch let error as JSONError {
+            throw ServeError.badRequest("malformed JSON at byte \(error.offset): \(error.message)")
         }
     }
 
@@ -96,6 +96,10 @@ struct ServeRoutes: Sendable {
 }
 
 let serveVersion = "0.1.0"
+
+/// Deepest JSON nesting a request body may use (the engine reader's default of 64 is tighter than
+/// the server has always accepted).
+let maxJSONDepth = 128
 
 func json(_ status: Int, _ text: String) -> Response {
     json(status, Array(text.utf8))

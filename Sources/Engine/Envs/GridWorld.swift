@@ -12,32 +12,21 @@
 /// Make options: rows, cols, map (rows of `S` start, `.` floor, `#` wall, `G` goal, `P` pit),
 /// start, goals (`{{row, col, reward?}}`), pits (same), walls (`{{row, col}}`), step_reward,
 /// goal_reward (default 1), pit_reward (default −1), slip, max_episode_steps.
-public final class GridWorld: TabularEnvironment {
+public final class GridWorld: GridEnvironment {
     public static let optionNames = ["rows", "cols", "map", "start", "goals", "pits", "walls", "step_reward",
                                      "goal_reward", "pit_reward", "slip"]
     public static let actionNames = ["Up", "Right", "Down", "Left"]
-    public let id = "GridWorld-v0"
     public let rows: Int
     public let cols: Int
-    public let start: Int
+    public var start: Int { startState }
     public let walls: Set<Int>
     /// Terminal cells and their rewards.
     public let terminals: [Int: Double]
     public let stepReward: Double
     public let slip: Double
-    public let transitions: [[[Transition]]]
-    public private(set) var state: Int
-    public private(set) var lastAction: Int?
-    public let rng = Generator()
-    public let maxEpisodeSteps: Int? = 100
-
-    public var stateCount: Int { rows * cols }
-    public var actionCount: Int { 4 }
-    public var observationSpace: Space { .discrete(stateCount) }
-    public let actionSpace = Space.discrete(4)
 
     public init(options: EnvOptions = EnvOptions()) throws {
-        let id = self.id
+        let id = "GridWorld-v0"
         try options.checkKnown(GridWorld.optionNames, id)
         let goalReward = try options.double("goal_reward", id) ?? 1
         let pitReward = try options.double("pit_reward", id) ?? -1
@@ -46,7 +35,7 @@ public final class GridWorld: TabularEnvironment {
         var walls = Set<Int>()
         var terminals: [Int: Double] = [:]
         if let map = try options.strings("map", id) {
-            guard let width = map.first?.count, width > 0, map.allSatisfy({ $0.count == width }) else {
+            guard let width = GridNavigation.width(of: map) else {
                 throw EngineError(id, "option map: expected equally long non-empty rows")
             }
             rows = map.count; cols = width
@@ -94,76 +83,43 @@ public final class GridWorld: TabularEnvironment {
             throw EngineError(id, "cell {\(t / cols + options.indexBase), \(t % cols + options.indexBase)} is both a wall and a goal/pit")
         }
         self.rows = rows; self.cols = cols
-        self.start = startState
         self.walls = walls
         self.terminals = terminals
         // Russell & Norvig's world keeps its step reward and slip; a custom layout defaults to neither.
         let classic = options["map"] == nil && options["rows"] == nil && options["cols"] == nil
-        stepReward = try options.double("step_reward", id) ?? (classic ? -0.04 : 0)
-        slip = try options.double("slip", id, "in [0, 1]") { $0 >= 0 && $0 <= 1 } ?? (classic ? 0.2 : 0)
-        state = startState
+        let stepReward = try options.double("step_reward", id) ?? (classic ? -0.04 : 0)
+        let slip = try options.double("slip", id, "in [0, 1]") { $0 >= 0 && $0 <= 1 } ?? (classic ? 0.2 : 0)
+        self.stepReward = stepReward
+        self.slip = slip
 
-        let deltas = [(-1, 0), (0, 1), (1, 0), (0, -1)]
-        let stepReward = self.stepReward, slip = self.slip
-        var table: [[[Transition]]] = []
-        for s in 0..<(rows * cols) {
-            if terminals[s] != nil || walls.contains(s) {
-                table.append(Array(repeating: [Transition(1, s, 0, terminals[s] != nil)], count: 4))
-                continue
+        let grid = GridNavigation(rows: rows, cols: cols, moves: GridNavigation.upRightDownLeft)
+        let table = grid.transitionTable { s, a in
+            if terminals[s] != nil || walls.contains(s) { return [Transition(1, s, 0, terminals[s] != nil)] }
+            // Outcomes landing on the same cell (e.g. two moves into walls) are merged, in first-seen order.
+            var merged: [Int: Double] = [:]
+            var order: [Int] = []
+            let (before, after) = GridNavigation.perpendicular(a)
+            for (b, p) in [(a, 1 - slip), (after, slip / 2), (before, slip / 2)] where p > 0 {
+                var next = grid.move(s, b)
+                if walls.contains(next) { next = s }
+                if merged[next] == nil { order.append(next) }
+                merged[next, default: 0] += p
             }
-            let row = s / cols, col = s % cols
-            var actions: [[Transition]] = []
-            for a in 0..<4 {
-                var merged: [Int: Double] = [:]
-                var order: [Int] = []
-                for (b, p) in [(a, 1 - slip), ((a + 1) % 4, slip / 2), ((a + 3) % 4, slip / 2)] where p > 0 {
-                    let r = row + deltas[b].0, c = col + deltas[b].1
-                    var next = s
-                    if r >= 0, r < rows, c >= 0, c < cols, !walls.contains(r * cols + c) { next = r * cols + c }
-                    if merged[next] == nil { order.append(next) }
-                    merged[next, default: 0] += p
-                }
-                actions.append(order.map { next in
-                    Transition(merged[next] ?? 0, next, terminals[next] ?? stepReward, terminals[next] != nil)
-                })
+            return order.map { next in
+                Transition(merged[next] ?? 0, next, terminals[next] ?? stepReward, terminals[next] != nil)
             }
-            table.append(actions)
         }
-        transitions = table
+        super.init(id: id, grid: grid, transitions: table, startState: startState, maxEpisodeSteps: 100,
+                   renderedActionNames: GridWorld.actionNames)
     }
 
-    public func reset(options: EnvOptions) throws -> (SpaceValue, Info) {
-        try options.checkKnown(["state"], id + ".reset")
-        state = try options.index("state", id + ".reset", count: stateCount) ?? start
-        lastAction = nil
-        return (.discrete(state), ["prob": .number(1)])
+    /// A the agent, # walls, G/P goals and pits (by the sign of their reward), . floor.
+    override func cellText(row: Int, col: Int, state: Int) -> String {
+        let ch = state == self.state ? "A" : walls.contains(state) ? "#" : terminals[state].map { $0 >= 0 ? "G" : "P" } ?? "."
+        return " \(ch) "
     }
 
-    public func step(_ action: SpaceValue) throws -> Step {
-        guard case .discrete(let a) = action else { throw EngineError(id + ".step", "expected a discrete action") }
-        let t = sampleTransition(state, a)
-        state = t.nextState
-        lastAction = a
-        return Step(.discrete(t.nextState), t.reward, terminated: t.terminated, info: ["prob": .number(t.probability)])
-    }
-
-    /// The grid: A the agent, # walls, G/P goals and pits (by the sign of their reward), . floor.
-    public func render() -> String {
-        var lines: [String] = []
-        if let lastAction { lines.append("  (\(GridWorld.actionNames[lastAction]))") }
-        for r in 0..<rows {
-            var line = ""
-            for c in 0..<cols {
-                let s = r * cols + c
-                let ch = s == state ? "A" : walls.contains(s) ? "#" : terminals[s].map { $0 >= 0 ? "G" : "P" } ?? "."
-                line += " \(ch) "
-            }
-            lines.append(line)
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    public func properties() -> Info {
+    override public func properties() -> Info {
         ["state": .index(state), "rows": .integer(rows), "cols": .integer(cols), "start": .index(start),
          "walls": .indices(walls.sorted()), "terminals": .indices(terminals.keys.sorted()),
          "step_reward": .number(stepReward), "slip": .number(slip)]

@@ -1,8 +1,11 @@
-/// A minimal strict JSON reader and string quoting, enough for safetensors headers. Unlike
-/// Foundation's JSONSerialization it keeps object keys in file order and reports duplicates to
-/// the caller, and it bounds nesting depth so hostile input cannot exhaust the stack.
-enum JSONValue {
-    /// Key/value pairs in file order; duplicate keys are kept for the caller to reject.
+/// The one strict JSON reader (RFC 8259) of the engine and of `lumen serve`, and string quoting.
+/// Unlike Foundation's JSONSerialization it keeps object keys in file order and hands duplicates
+/// to the caller, keeps each number's literal text (integers stay exact; `double` rounds
+/// correctly), rejects invalid UTF-8 and unpaired surrogates, names the byte offset of a syntax
+/// error, and bounds nesting depth so hostile input cannot exhaust the stack.
+public enum JSONValue: Sendable {
+    /// Key/value pairs in file order; duplicate keys are kept for the caller to reject or to
+    /// resolve (`subscript` takes the first).
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -11,8 +14,8 @@ enum JSONValue {
     case bool(Bool)
     case null
 
-    /// The JSON type name, for error messages.
-    var typeName: String {
+    /// The JSON type name, for error messages: "an object", "a string", ...
+    public var typeName: String {
         switch self {
         case .object: return "an object"
         case .array: return "an array"
@@ -22,34 +25,81 @@ enum JSONValue {
         case .null: return "null"
         }
     }
+
+    /// Member `key` of an object, the first when the key is repeated (nil for a missing key or a
+    /// non-object).
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first(where: { $0.key == key })?.value
+    }
+
+    /// A number's value as `Double(String)` reads its literal text (correctly rounded; beyond
+    /// the Double range ±infinity). Nil for anything but a number.
+    public var double: Double? {
+        guard case .number(let text) = self else { return nil }
+        return JSONValue.fastDecimal(text.utf8) ?? Double(text)
+    }
+
+    /// Clinger's fast path: a decimal like `-12.375` with at most 15 significant digits and at most
+    /// 22 after the point is an exact integer over an exact power of ten, so one IEEE division
+    /// gives the correctly rounded value `Double(String)` would, several times faster (request
+    /// bodies of `lumen serve` hold thousands of such numbers). Nil otherwise (an exponent, more
+    /// digits), for the full conversion.
+    private static func fastDecimal(_ literal: String.UTF8View) -> Double? {
+        var mantissa: UInt64 = 0
+        var digits = 0, scale = 0
+        var negative = false, seenPoint = false
+        for b in literal {
+            switch b {
+            case UInt8(ascii: "-"): negative = true
+            case UInt8(ascii: "."): seenPoint = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if mantissa != 0 || b != UInt8(ascii: "0") { digits += 1 }
+                guard digits <= 15 else { return nil }
+                mantissa = mantissa * 10 + UInt64(b - UInt8(ascii: "0"))
+                if seenPoint { scale += 1 }
+            default: return nil  // an exponent
+            }
+        }
+        guard scale <= 22 else { return nil }
+        let value = Double(mantissa) / powersOfTen[scale]
+        return negative ? -value : value
+    }
+
+    /// 10^0 ... 10^22, each exact in a Double.
+    private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { acc, _ in acc * 10 } }
 }
 
 /// A syntax error at a byte offset of the input.
-struct JSONError: Error, CustomStringConvertible {
-    let message: String
-    let offset: Int
-    var description: String { "\(message) at byte \(offset)" }
+public struct JSONError: Error, CustomStringConvertible {
+    public let message: String
+    public let offset: Int
+    public var description: String { "\(message) at byte \(offset)" }
 }
 
 /// Recursive-descent parser over UTF-8 bytes (RFC 8259). Syntax errors throw `JSONError`.
-struct JSONReader {
-    /// Deepest nesting accepted.
-    static let maxDepth = 64
+public struct JSONReader {
+    /// Deepest nesting accepted by default.
+    public static let maxDepth = 64
 
     private let bytes: [UInt8]
     /// Longest array accepted (bounds the memory a short input can make the parser use).
     private let maxArrayLength: Int
+    /// Deepest nesting accepted.
+    private let maxDepth: Int
     private var i = 0
 
-    private init(_ bytes: [UInt8], maxArrayLength: Int) {
+    private init(_ bytes: [UInt8], maxDepth: Int, maxArrayLength: Int) {
         self.bytes = bytes
+        self.maxDepth = maxDepth
         self.maxArrayLength = maxArrayLength
     }
 
     /// Parses one JSON value surrounded by optional whitespace.
-    static func parse(_ bytes: [UInt8], maxArrayLength: Int = .max) throws -> JSONValue {
-        var reader = JSONReader(bytes, maxArrayLength: maxArrayLength)
-        reader.skipWhitespace()
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = JSONReader.maxDepth,
+                             maxArrayLength: Int = .max) throws -> JSONValue {
+        var reader = JSONReader(bytes, maxDepth: maxDepth, maxArrayLength: maxArrayLength)
+        try reader.start()
         let value = try reader.value(depth: 0)
         try reader.expectEnd()
         return value
@@ -59,11 +109,12 @@ struct JSONReader {
     /// is read, so the caller can check and convert it without the whole tree in memory. Returns
     /// nil after an object, or the parsed value when the input is valid JSON but not an object.
     /// Throws `JSONError` for bad syntax and rethrows what `body` throws.
-    static func forEachMember(of bytes: [UInt8], maxArrayLength: Int = .max,
-                              _ body: (String, JSONValue) throws -> Void) throws -> JSONValue? {
-        var reader = JSONReader(bytes, maxArrayLength: maxArrayLength)
-        reader.skipWhitespace()
-        guard reader.i < bytes.count, bytes[reader.i] == UInt8(ascii: "{") else {
+    public static func forEachMember(of bytes: [UInt8], maxDepth: Int = JSONReader.maxDepth,
+                                     maxArrayLength: Int = .max,
+                                     _ body: (String, JSONValue) throws -> Void) throws -> JSONValue? {
+        var reader = JSONReader(bytes, maxDepth: maxDepth, maxArrayLength: maxArrayLength)
+        try reader.start()
+        guard bytes[reader.i] == UInt8(ascii: "{") else {
             let value = try reader.value(depth: 0)
             try reader.expectEnd()
             return value
@@ -73,9 +124,15 @@ struct JSONReader {
         return nil
     }
 
+    /// Skips leading whitespace; an input with nothing else is an error.
+    private mutating func start() throws {
+        skipWhitespace()
+        guard i < bytes.count else { throw error("the input is empty; expected a value") }
+    }
+
     private mutating func expectEnd() throws {
         skipWhitespace()
-        guard i == bytes.count else { throw error("unexpected \(describeCurrent()) after the value") }
+        guard i == bytes.count else { throw error("unexpected \(describeCurrent()) after the JSON value") }
     }
 
     private func error(_ message: String) -> JSONError { JSONError(message: message, offset: i) }
@@ -83,7 +140,7 @@ struct JSONReader {
     private func describeCurrent() -> String {
         guard i < bytes.count else { return "end of input" }
         let c = bytes[i]
-        return c >= 0x20 && c < 0x7F ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(String(c, radix: 16))"
+        return c >= 0x20 && c < 0x7F ? "character '\(Character(Unicode.Scalar(c)))'" : "byte 0x\(String(c, radix: 16))"
     }
 
     private mutating func skipWhitespace() {
@@ -91,8 +148,8 @@ struct JSONReader {
     }
 
     private mutating func value(depth: Int) throws -> JSONValue {
-        guard depth < JSONReader.maxDepth else { throw error("nesting deeper than \(JSONReader.maxDepth) levels") }
-        guard i < bytes.count else { throw error("unexpected end of input") }
+        guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        guard i < bytes.count else { throw error("unexpected end of input; expected a value") }
         switch bytes[i] {
         case UInt8(ascii: "{"): return try object(depth: depth)
         case UInt8(ascii: "["): return try array(depth: depth)
@@ -101,19 +158,19 @@ struct JSONReader {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
-        default: throw error("unexpected \(describeCurrent())")
+        default: throw error("unexpected \(describeCurrent()); expected a value")
         }
     }
 
     private mutating func literal(_ word: String) throws {
         for c in word.utf8 {
-            guard i < bytes.count, bytes[i] == c else { throw error("invalid literal (expected \(word))") }
+            guard i < bytes.count, bytes[i] == c else { throw error("unexpected \(describeCurrent()) in the literal \(word)") }
             i += 1
         }
     }
 
     private mutating func expect(_ c: UInt8, _ what: String) throws {
-        guard i < bytes.count, bytes[i] == c else { throw error("expected \(what); got \(describeCurrent())") }
+        guard i < bytes.count, bytes[i] == c else { throw error("unexpected \(describeCurrent()); expected \(what)") }
         i += 1
     }
 
@@ -131,7 +188,7 @@ struct JSONReader {
         while true {
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
-                throw error("expected a string key; got \(describeCurrent())")
+                throw error("unexpected \(describeCurrent()); expected a string key")
             }
             let key = try string()
             skipWhitespace()
@@ -139,8 +196,7 @@ struct JSONReader {
             skipWhitespace()
             try body(key, try value(depth: depth + 1))
             skipWhitespace()
-            guard i < bytes.count else { throw error("unterminated object") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if i < bytes.count, bytes[i] == UInt8(ascii: ",") { i += 1; continue }
             try expect(UInt8(ascii: "}"), "',' or '}'")
             return
         }
@@ -156,13 +212,14 @@ struct JSONReader {
             guard items.count < maxArrayLength else { throw error("array longer than \(maxArrayLength) elements") }
             items.append(try value(depth: depth + 1))
             skipWhitespace()
-            guard i < bytes.count else { throw error("unterminated array") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if i < bytes.count, bytes[i] == UInt8(ascii: ",") { i += 1; continue }
             try expect(UInt8(ascii: "]"), "',' or ']'")
             return .array(items)
         }
     }
 
+    /// A number's literal text, checked against the grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)?
+    /// ([eE] [+-]? [0-9]+)?` (so no leading zeros, no bare '.', no '+').
     private mutating func number() throws -> String {
         let start = i
         func digits(_ r: inout JSONReader) -> Int {
@@ -171,19 +228,18 @@ struct JSONReader {
             return r.i - s
         }
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "0") {
-            i += 1
-        } else {
-            guard digits(&self) > 0 else { throw error("invalid number") }
+        guard i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") else {
+            throw error("unexpected \(describeCurrent()); expected a digit")
         }
+        if bytes[i] == UInt8(ascii: "0") { i += 1 } else { _ = digits(&self) }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             i += 1
-            guard digits(&self) > 0 else { throw error("invalid number: no digits after '.'") }
+            guard digits(&self) > 0 else { throw error("unexpected \(describeCurrent()); expected a digit after '.'") }
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits(&self) > 0 else { throw error("invalid number: no digits in exponent") }
+            guard digits(&self) > 0 else { throw error("unexpected \(describeCurrent()); expected a digit in the exponent") }
         }
         return String(decoding: bytes[start..<i], as: UTF8.self)
     }
@@ -230,6 +286,7 @@ struct JSONReader {
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
+                    // A high surrogate must be followed by a \u low surrogate; the pair is one scalar.
                     var code = try hex4()
                     if code >= 0xD800 && code < 0xDC00 {
                         guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
@@ -244,11 +301,11 @@ struct JSONReader {
                     UTF8.encode(scalar) { out.append($0) }
                 default:
                     i -= 1
-                    throw error("invalid escape \\\(describeCurrent())")
+                    throw error("invalid escape: '\\' followed by \(describeCurrent())")
                 }
             case 0..<0x20:
                 i -= 1
-                throw error("unescaped control character in string")
+                throw error("unescaped control character in a string (escape it)")
             default:
                 out.append(c)
             }
