@@ -135,6 +135,34 @@ final class NormalizationTests: XCTestCase {
         }
     }
 
+    /// The float32 row kernels (SIMD lanes, tails, runs over 128, both cores) against the
+    /// float64 loops: forward values and every gradient.
+    func testLayerNormFloat32RowKernelsMatchFloat64() throws {
+        for (rows, n) in [(5, 13), (37, 131), (300, 300), (1024, 128)] {
+            for affine in [true, false] {
+                let x64 = try Tensor.randn([rows, n], dtype: .float64, generator: Generator(seed: UInt64(rows + n)))
+                    .mul(scalar: 3).add(scalar: 5)
+                let w64 = try Tensor.randn([n], dtype: .float64, generator: Generator(seed: 7))
+                let b64 = try Tensor.randn([n], dtype: .float64, generator: Generator(seed: 8))
+                let g64 = try Tensor.randn([rows, n], dtype: .float64, generator: Generator(seed: 9))
+                func run(_ type: DType) throws -> [[Double]] {
+                    let x = try x64.to(type), w = try w64.to(type), b = try b64.to(type)
+                    try x.setRequiresGrad(); try w.setRequiresGrad(); try b.setRequiresGrad()
+                    let y = try Functional.layerNorm(x, normalizedShape: [n], weight: affine ? w : nil, bias: affine ? b : nil)
+                    try y.backward(gradient: g64.to(type))
+                    var out = [try y.toDoubles(), try XCTUnwrap(x.grad).toDoubles()]
+                    if affine { out += [try XCTUnwrap(w.grad).toDoubles(), try XCTUnwrap(b.grad).toDoubles()] }
+                    return out
+                }
+                let fast = try run(.float32), reference = try run(.float64)
+                for (f, r) in zip(fast, reference) {
+                    let scale = r.map { Swift.abs($0) }.max() ?? 1
+                    for (a, e) in zip(f, r) { XCTAssertEqual(a, e, accuracy: 1e-4 * scale + 1e-5, "rows \(rows) n \(n) affine \(affine)") }
+                }
+            }
+        }
+    }
+
     func testLargeParallelNormsMatchReference() throws {
         let x = try Tensor.randn([16, 8, 16, 16], dtype: .float64, generator: Generator(seed: 5)); try x.setRequiresGrad()
         let w = try leaf([8], seed: 22), b = try leaf([8], seed: 23)

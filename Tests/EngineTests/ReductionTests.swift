@@ -8,6 +8,34 @@ final class ReductionTests: XCTestCase {
         try Tensor([1, 5, 2, 4, 3, 6], shape: [2, 3], dtype: dtype)
     }
 
+    /// Sums over one run of adjacent dims (the fast (A, R, C) path, both cores when large)
+    /// against float64 sums of the same values, for several layouts and size-1 dims.
+    func testSumOverDimRunsMatchesFloat64() throws {
+        let cases: [([Int], [Int])] = [([1024, 512], [0]), ([1024, 128], [0]), ([7, 9, 5], [1]), ([7, 9, 5], [2]),
+                                       ([7, 9, 5], [0, 1]), ([16, 64, 128], [0]), ([3, 1, 4, 5], [0, 1]),
+                                       ([3, 1, 4, 5], [1]), ([2, 600, 3000], [1]), ([40, 3000], [1]), ([0, 4], [0])]
+        for (shape, dims) in cases {
+            let x64 = try Tensor.randn(shape, dtype: .float64, generator: Generator(seed: UInt64(shape.reduce(1, *))))
+            for type in [DType.float32, .float64] {
+                let x = try x64.to(type)
+                let s = try x.sum(dims: dims)
+                XCTAssertEqual(s.dtype, type)
+                // Reference: the generic fold on the float64 copy of the same values.
+                let ref = try Reduction.fold(x.to(.float64), dims: dims, initial: 0, +)
+                XCTAssertEqual(s.shape, Reduction.outputShape(shape, dims: dims, keepdim: false))
+                try assertClose(s, try ref.toDoubles(), rtol: type == .float32 ? 1e-5 : 1e-12, atol: 1e-5)
+                let k = try x.sum(dims: dims, keepdim: true)
+                XCTAssertEqual(k.shape, Reduction.outputShape(shape, dims: dims, keepdim: true))
+            }
+        }
+        // Not one run (dims 0 and 2 of a 3-d tensor): the generic fold, same values.
+        let x = try Tensor.randn([4, 5, 6], generator: Generator(seed: 1))
+        try assertClose(x.sum(dims: [0, 2]), try Reduction.fold(x.to(.float64), dims: [0, 2], initial: 0, +).toDoubles(), rtol: 1e-5)
+        // Gradient through the fast path.
+        let leaf = try Tensor.randn([3, 4, 5], dtype: .float64, generator: Generator(seed: 2)); try leaf.setRequiresGrad()
+        try assertGradcheck([leaf]) { t in try t[0].sum(dims: [0, 1]) }
+    }
+
     // MARK: variance / std
 
     func testVarianceValues() throws {

@@ -313,6 +313,9 @@ enum NormKernels {
     /// b's segment j uses parameter `(b·segmentsPerBlock + j) % parameters`.
     struct Blocks: Sendable {
         let count: Int, size: Int, segment: Int, segmentsPerBlock: Int, parameters: Int
+
+        /// Layer norm's layout: each block one row with its own parameter per element.
+        var isRows: Bool { segment == 1 && segmentsPerBlock == size && parameters == size && size > 0 }
     }
 
     /// Normalizes every block of a dense tensor and applies the optional affine parameters.
@@ -321,6 +324,17 @@ enum NormKernels {
                              op: String) throws -> (Tensor, [Double], [Double]) {
         let out = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false, op: op)
         var mean = [Double](repeating: 0, count: l.count), invstd = mean
+        if l.isRows && x.dtype == .float32 {
+            try mean.withUnsafeMutableBufferPointer { pm in
+                try invstd.withUnsafeMutableBufferPointer { pi in
+                    try RowNormKernels.forward(x.pointer(Float.self), out.pointer(Float.self), rows: l.count, n: l.size, eps: eps,
+                                               weight: weight.map { UnsafePointer($0.pointer(Float.self)) },
+                                               bias: bias.map { UnsafePointer($0.pointer(Float.self)) },
+                                               mean: pm.baseAddress!, invstd: pi.baseAddress!, op: op)
+                }
+            }
+            return (out, mean, invstd)
+        }
         func run<T: FloatElement>(_: T.Type, _ pm: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>) throws {
             let px = x.pointer(T.self), po = out.pointer(T.self)
             let pw = weight?.pointer(T.self), pb = bias?.pointer(T.self)
@@ -368,6 +382,18 @@ enum NormKernels {
     static func blockBackward(_ x: Tensor, _ g: Tensor, _ l: Blocks, mean: [Double], invstd: [Double], weight: Tensor?,
                               wantInput: Bool, wantAffine: Bool, op: String) throws -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         let gx = wantInput ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false, op: op) : nil
+        if l.isRows && x.dtype == .float32 {
+            var sums = [Double](repeating: 0, count: wantAffine ? 2 * l.size : 0)
+            try sums.withUnsafeMutableBufferPointer { ps in
+                let affine = wantAffine ? (gw: ps.baseAddress!, gb: ps.baseAddress! + l.size) : nil
+                try RowNormKernels.backward(x.pointer(Float.self), g.pointer(Float.self), rows: l.count, n: l.size,
+                                            weight: weight.map { UnsafePointer($0.pointer(Float.self)) }, mean: mean,
+                                            invstd: invstd, gx: gx?.pointer(Float.self), affine: affine, op: op)
+            }
+            guard wantAffine else { return (gx, nil, nil) }
+            return (gx, try Tensor(Array(sums[0..<l.size]), shape: [l.size], dtype: x.dtype),
+                    try Tensor(Array(sums[l.size...]), shape: [l.size], dtype: x.dtype))
+        }
         // Per (block, segment) partial sums of g and g·x̂, reduced over blocks afterwards.
         // (Layer norm, one element per segment, sums its columns directly below instead.)
         let perElement = l.segment == 1

@@ -218,6 +218,8 @@ final class RecurrentTape {
     /// The state each step started from.
     let hPrev: Tensor      // (T, B, H)
     let cPrev: Tensor?     // (T, B, H), LSTM
+    /// LSTM: tanh of each step's new cell state (h' = o·tanh(c')), reused by backward.
+    let cellTanh: Tensor?  // (T, B, H), LSTM
     /// GRU: W_hn h + b_hn, the hidden part of the candidate before the reset gate.
     let hiddenCandidate: Tensor?  // (T, B, H), GRU
 
@@ -226,6 +228,7 @@ final class RecurrentTape {
         gates = try Tensor(shape: [k.steps, k.batch, k.mode.gates * k.hidden], dtype: dtype, zeroed: false, op: k.op)
         hPrev = try Tensor(shape: bh, dtype: dtype, zeroed: false, op: k.op)
         cPrev = k.mode == .lstm ? try Tensor(shape: bh, dtype: dtype, zeroed: false, op: k.op) : nil
+        cellTanh = k.mode == .lstm ? try Tensor(shape: bh, dtype: dtype, zeroed: false, op: k.op) : nil
         hiddenCandidate = k.mode == .gru ? try Tensor(shape: bh, dtype: dtype, zeroed: false, op: k.op) : nil
     }
 }
@@ -290,20 +293,13 @@ struct RecurrentKernel: Sendable {
             switch mode {
             case .lstm:
                 Blas.gemm(false, true, B, G, H, 1, hp, H, w, H, 1, gt, G)
+                let tc = tape.cellTanh!.pointer(T.self) + t * bh
                 for b in 0..<B {
                     let hb = h + b * H, cb = c + b * H, ob = ot + b * H
                     guard active(t, b) else { ob.update(repeating: 0, count: H); continue }
-                    let a = gt + b * G
-                    // Gates in place (i, f sigmoid; g tanh; o sigmoid), then c' = f c + i g and
-                    // h' = o tanh(c'), each a vectorizable pass over the row.
-                    VectorMath.sigmoid(a, 2 * H)
-                    VectorMath.tanh(a + 2 * H, H)
-                    VectorMath.sigmoid(a + 3 * H, H)
-                    for j in 0..<H { cb[j] = a[H + j] * cb[j] + a[j] * a[2 * H + j] }
-                    ob.update(from: cb, count: H)
-                    VectorMath.tanh(ob, H)
-                    for j in 0..<H { ob[j] *= a[3 * H + j] }
-                    hb.update(from: ob, count: H)
+                    // Gates in place (i, f sigmoid; g tanh; o sigmoid), c' = f c + i g,
+                    // h' = o tanh(c'): one vectorized pass over the row.
+                    VectorMath.lstmCell(gt + b * G, c: cb, h: hb, out: ob, cellTanh: tc + b * H, H)
                 }
             case .rnnTanh, .rnnRelu:
                 Blas.gemm(false, true, B, G, H, 1, hp, H, w, H, 1, gt, G)
@@ -366,9 +362,9 @@ struct RecurrentKernel: Sendable {
         let gates = tape.gates.pointer(T.self), hPrev = tape.hPrev.pointer(T.self)
         let dA = dInput.pointer(T.self), dAh = dHiddenT.pointer(T.self)
         let w = whh.pointer(T.self)
-        // Scratch: the dh_prev product (B, H) and tanh(c) of the current row.
-        let scratch = try Tensor(shape: [bh + H], dtype: type, zeroed: false, op: op)
-        let tmp = scratch.pointer(T.self), tcs = tmp + bh
+        // Scratch: the dh_prev product (B, H).
+        let scratch = try Tensor(shape: [bh], dtype: type, zeroed: false, op: op)
+        let tmp = scratch.pointer(T.self)
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let t = time(s)
             let gt = gates + t * B * G, go = gOut + t * bh, da = dA + t * B * G, dah = dAh + t * B * G
@@ -383,8 +379,7 @@ struct RecurrentKernel: Sendable {
                 switch mode {
                 case .lstm:
                     let cp = tape.cPrev!.pointer(T.self) + t * bh + b * H
-                    for j in 0..<H { tcs[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j] }
-                    VectorMath.tanh(tcs, H)
+                    let tcs = tape.cellTanh!.pointer(T.self) + t * bh + b * H
                     for j in 0..<H {
                         let i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j]
                         let dhj = db[j] + gob[j]
@@ -416,10 +411,15 @@ struct RecurrentKernel: Sendable {
                 }
             }
             // dh_prev = dA_h W_hh for the sequences active at t; the others carry dh unchanged.
-            Blas.gemm(false, false, B, H, G, 1, dah, G, w, H, 0, tmp, H)
-            for b in 0..<B where active(t, b) {
-                let db = pdh + b * H, tb = tmp + b * H
-                if mode == .gru { for j in 0..<H { db[j] += tb[j] } } else { db.update(from: tb, count: H) }
+            // (GRU adds it to the direct path already in dh.) All active: straight into dh.
+            if lengths == nil {
+                Blas.gemm(false, false, B, H, G, 1, dah, G, w, H, mode == .gru ? 1 : 0, pdh, H)
+            } else {
+                Blas.gemm(false, false, B, H, G, 1, dah, G, w, H, 0, tmp, H)
+                for b in 0..<B where active(t, b) {
+                    let db = pdh + b * H, tb = tmp + b * H
+                    if mode == .gru { for j in 0..<H { db[j] += tb[j] } } else { db.update(from: tb, count: H) }
+                }
             }
             if s % 64 == 0 { try Interrupt.check(op) }
         }

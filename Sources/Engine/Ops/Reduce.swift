@@ -51,6 +51,85 @@ enum Reduction {
         return acc
     }
 
+    /// Sum of a contiguous float tensor over `dims` when, size-1 dims aside, they are one run of
+    /// adjacent dims: the tensor is then (A kept, R reduced, C kept) and the result (A, C) is
+    /// Σ over r in order with Double accumulators (the same sums as `fold`, without its
+    /// per-element strided walk). The bias gradient of a linear layer is (1, rows, out); a
+    /// broadcast gradient summed back is usually such a prefix run. Nil for other patterns.
+    static func sumRun(_ x: Tensor, dims: [Int]) throws -> Tensor? {
+        guard x.isContiguous, x.dtype.isFloatingPoint else { return nil }
+        var outer = 1, reducedCount = 1, inner = 1
+        var phase = 0   // 0: before the run, 1: inside it, 2: after it
+        for d in 0..<x.rank where x.shape[d] != 1 {
+            let r = dims.contains(d)
+            if r {
+                if phase == 2 { return nil }
+                phase = 1
+                reducedCount *= x.shape[d]
+            } else if phase == 0 {
+                outer *= x.shape[d]
+            } else {
+                phase = 2
+                inner *= x.shape[d]
+            }
+        }
+        let out = try Tensor(shape: [outer * inner], dtype: x.dtype, zeroed: false, op: "sum")
+        if x.dtype == .float32 {
+            sumRun(x.pointer(Float.self), out.pointer(Float.self), outer: outer, reduced: reducedCount, inner: inner)
+        } else {
+            sumRun(x.pointer(Double.self), out.pointer(Double.self), outer: outer, reduced: reducedCount, inner: inner)
+        }
+        return out
+    }
+
+    /// o[a, c] = Σ_r p[a, r, c] over a contiguous (A, R, C) block; both cores for large inputs
+    /// (split over A, or over column ranges of C when A is small; each sum keeps its order).
+    private static func sumRun<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ o: UnsafeMutablePointer<T>,
+                                               outer: Int, reduced: Int, inner: Int) {
+        if inner == 1 {
+            let rows = { (range: Range<Int>) in
+                for a in range { o[a] = T(Lanes.sum(p + a * reduced, reduced)) }
+            }
+            if outer * reduced >= Parallel.elementwiseThreshold * 4 && outer > 1 { Parallel.forRanges(count: outer, rows) }
+            else { rows(0..<outer) }
+            return
+        }
+        // Columns [c0, c1) of output row a, accumulated in Double over the reduced rows.
+        func columns(_ a: Int, _ c0: Int, _ c1: Int) {
+            let width = c1 - c0
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: width) { buffer in
+                let acc = buffer.baseAddress!
+                acc.initialize(repeating: 0, count: width)
+                for r in 0..<reduced {
+                    let row = p + (a * reduced + r) * inner + c0
+                    for j in 0..<width { acc[j] += Double(row[j]) }
+                }
+                let dst = o + a * inner + c0
+                for j in 0..<width { dst[j] = T(acc[j]) }
+            }
+        }
+        let block = 512   // columns per accumulator strip (4 KiB of Double)
+        let strips = (inner + block - 1) / block
+        let body = { (range: Range<Int>) in
+            for task in range {
+                let a = task / strips, s = task % strips
+                columns(a, s * block, Swift.min(inner, (s + 1) * block))
+            }
+        }
+        let tasks = outer * strips
+        if outer * reduced * inner >= Parallel.elementwiseThreshold * 4 && tasks > 1 {
+            Parallel.forRanges(count: tasks, body)
+        } else if outer * reduced * inner >= Parallel.elementwiseThreshold * 4 && inner >= 64 {
+            // One strip: split its columns between the cores instead.
+            let half = (inner / 2 + 15) & ~15
+            Parallel.forRanges(count: 2) { range in
+                for h in range { columns(0, h == 0 ? 0 : half, h == 0 ? half : inner) }
+            }
+        } else {
+            body(0..<tasks)
+        }
+    }
+
     /// Sum of all elements of a contiguous float tensor: fixed 16K-element blocks (summed with 8
     /// lanes, in parallel for large inputs) combined in order, so the result is the same bits
     /// whatever the thread count.
@@ -101,6 +180,8 @@ extension Tensor {
                 ? Reduction.sumContiguous(pointer(Float.self), count: numel)
                 : Reduction.sumContiguous(pointer(Double.self), count: numel)
             out = try Tensor.full(outShape, total, dtype: resultType)
+        } else if let run = try Reduction.sumRun(self, dims: reduced) {
+            out = run.reshapeRaw(outShape)
         } else {
             out = try Reduction.fold(self, dims: reduced, initial: 0, +).castCopy(to: resultType).reshapeRaw(outShape)
         }
