@@ -124,7 +124,7 @@ final class QuantizedKernelTests: XCTestCase {
     }
 
     func testLinearMatchesIntegerLoopsForSmallAndLargeBatches() throws {
-        for (m, k, n) in [(1, 33, 37), (7, 16, 16), (300, 70, 100)] {   // the last splits rows over the cores
+        for (m, k, n) in [(1, 33, 37), (7, 16, 16), (2, 0, 3), (300, 70, 100)] {   // k = 0: the bias; the last splits rows over the cores
             let x = randomInt8(m * k), wt = randomInt8(n * k, full: false)
             let bias = (0..<n).map { _ in Int32.random(in: -3000...3000, using: &rng) }
             let rq = try Requantizer(realMultipliers: (0..<n).map { _ in Double.random(in: 0.0005..<0.004, using: &rng) },

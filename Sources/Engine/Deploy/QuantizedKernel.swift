@@ -149,7 +149,7 @@ public final class QuantizedKernel: @unchecked Sendable {
         guard x.rank >= 1, x.shape[x.rank - 1] == reduction else {
             throw EngineError(op, "input \(shapeString(x.shape)) does not match weight \(shapeString([outChannels, reduction])) (expected last dim \(reduction))")
         }
-        let k = reduction, n = outChannels, m = k == 0 ? 0 : x.numel / k
+        let k = reduction, n = outChannels, m = x.shape.dropLast().reduce(1, *)   // k = 0 still gives the bias
         let out = try Tensor(shape: Array(x.shape.dropLast()) + [n], dtype: .int8, zeroed: false, op: op)
         if n == 0 { return out }
         let xc = try x.contiguous()
