@@ -413,3 +413,18 @@ void lumen_quantize_f64_s8(const double *x, long n, double inv, double z, double
 #endif
     for (long i = 0; i < n; i++) dst[i] = quantize_one(x[i], inv, z, lo, hi);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Range of the finite values (dynamic quantization's per-call activation range).
+
+void lumen_f32_finite_min_max(const float *x, long n, float *lo, float *hi) {
+    float a = *lo, b = *hi;
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        if (v - v != 0) continue;   // NaN or infinity
+        a = v < a ? v : a;
+        b = v > b ? v : b;
+    }
+    *lo = a;
+    *hi = b;
+}

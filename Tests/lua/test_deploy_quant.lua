@@ -377,6 +377,14 @@ test("dynamic quantization of Linear and LSTM stays close to float", function()
   assert_eq(table.concat(out_q:size(), ","), "3,7,12")
   assert_true((out_q - out_f):abs():max():item() < 0.05, "dynamic LSTM output error")
   assert_true((state_q[2] - state_f[2]):abs():max():item() < 0.05, "dynamic LSTM cell state error")
+  -- The prepared layer (packed weights) follows in-place writes: negated int8 weights negate the
+  -- product, so the output becomes 2 * bias - before.
+  local layer, input = dq[3], torch.randn(4, 64)
+  local before = layer(input)
+  torch.no_grad(function() layer.weight_q:copy_(-layer.weight_q) end)
+  local after = layer(input)
+  local expected = layer.bias:reshape(1, 8) * 2 - before
+  assert_true((after - expected):abs():max():item() < 1e-4, "DynamicLinear ignored an in-place weight write")
 end)
 
 test("INT4 weight-only Linear: packed two per byte, per-group scales, close to float", function()

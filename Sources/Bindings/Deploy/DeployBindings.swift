@@ -85,11 +85,16 @@ enum DeployBindings {
         }
         let kernel = try QuantizedKernel(weight: w, bias: bias, params: params, shape: shape, key: key,
                                          sources: [w, scales] + (bias.map { [$0] } ?? []))
+        storeKernel(lua, t, kernel)
+        return kernel
+    }
+
+    /// Keeps a prepared kernel in the layer table's `_kernel` field (raw set: not a parameter).
+    static func storeKernel(_ lua: Lua, _ t: Int32, _ kernel: AnyObject) {
         let table = lua_absindex(lua.L, t)
         lua_pushstring(lua.L, "_kernel")
         ObjectUserdata.push(lua, kernel)
         lua_rawset(lua.L, table)
-        return kernel
     }
 
     static func convGeometry(_ lua: Lua, _ t: Int32, _ op: String) throws -> QuantizedLayers.ConvGeometry {
@@ -181,11 +186,22 @@ enum DeployBindings {
                                                    padding: fieldPair(lua, 2, "padding", op, default: 0)))
             return 1
         },
-        // dynamic_linear(x float, weight_q int8, weight_scale, bias float|nil) → float32
+        // dynamic_linear(x float, layer with weight_q int8, weight_scale, bias float|nil) → float32;
+        // the prepared layer (packed weights, row sums) is kept in the layer's `_kernel`.
         entry("dynamic_linear") { lua in
-            let op = "dynamic_linear"
-            lua.push(try DynamicQuant.linear(lua.tensor(1, op), weight: lua.tensor(2, op), weightScales: doubles(lua.tensor(3, op)),
-                                             bias: lua.optTensor(4)))
+            let op = "DynamicLinear"
+            let x = try lua.tensor(1, op)
+            let w = try fieldTensor(lua, 2, "weight_q", op)!, scales = try fieldTensor(lua, 2, "weight_scale", op)!
+            let bias = try fieldTensor(lua, 2, "bias", op, optional: true)
+            let key = DynamicQuant.key(weight: w, weightScales: scales, bias: bias)
+            let kernel: DynamicQuant
+            if let cached = lua.withField(2, "_kernel", { try? ObjectUserdata.get(lua, -1, DynamicQuant.self, op) }), cached.key == key {
+                kernel = cached
+            } else {
+                kernel = try DynamicQuant(weight: w, weightScales: scales, bias: bias)
+                storeKernel(lua, 2, kernel)
+            }
+            lua.push(try kernel.forward(x))
             return 1
         },
     ]

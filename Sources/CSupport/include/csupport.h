@@ -52,3 +52,6 @@ void lumen_s8_max_pool(const int8_t *x, long planes, long h, long w, long kh, lo
 /// q[i] = clamp(round_half_even(x[i] * inv) + z, lo, hi) as int8, NaN → z (activation quantization).
 void lumen_quantize_f32_s8(const float *x, long n, double inv, double z, double lo, double hi, int8_t *dst);
 void lumen_quantize_f64_s8(const double *x, long n, double inv, double z, double lo, double hi, int8_t *dst);
+
+/// The smallest and largest finite values of x[0..<n], folded into *lo / *hi (which start the range).
+void lumen_f32_finite_min_max(const float *x, long n, float *lo, float *hi);

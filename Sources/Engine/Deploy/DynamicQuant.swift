@@ -1,48 +1,88 @@
+import CSupport
+
 /// Dynamic quantization: weights are int8 ahead of time (symmetric per output channel), activations
 /// are quantized per call from their own min/max (affine int8, per tensor), the product runs in the
-/// int8 GEMM and the int32 result is scaled back to float with a float bias added:
+/// packed int8 GEMM and the int32 result is scaled back to float with a float bias added:
 ///   y[i, o] = x_scale * w_scale[o] * (acc[i, o] - x_zp * Σ_p w[o, p]) + bias[o]
-public enum DynamicQuant {
-    /// x (*, in) float, weight (out, in) int8, weightScales (out) or (1) → (*, out) float32.
-    public static func linear(_ x: Tensor, weight w: Tensor, weightScales: [Double], bias: Tensor?) throws -> Tensor {
+/// A `DynamicQuant` value is one layer made ready (weights packed, row sums, scales, bias); the Lua
+/// layer keeps it while `key` still matches its tensors.
+public final class DynamicQuant: @unchecked Sendable {
+    public let outFeatures: Int
+    public let inFeatures: Int
+    let packed: UnsafeMutablePointer<Int16>
+    let rowSums: [Int32]
+    let weightScales: [Double]
+    let bias: [Double]
+    /// Weight, scales and bias versions this was built from (nil bias: none).
+    public let key: [TensorVersion?]
+    private let sources: [Tensor]
+
+    /// weight (out, in) int8, weightScales (out) or (1), bias (out) float or nil.
+    public init(weight w: Tensor, weightScales scalesTensor: Tensor, bias: Tensor?) throws {
         let op = "dynamic_linear"
-        guard x.dtype.isFloatingPoint else { throw EngineError(op, "input must be a float tensor; got \(x.dtype)") }
         guard w.dtype == .int8, w.rank == 2 else { throw EngineError(op, "weight must be a 2-d int8 tensor; got \(w.dtype) \(shapeString(w.shape))") }
-        guard x.rank >= 1, x.shape[x.rank - 1] == w.shape[1] else {
-            throw EngineError(op, "input \(shapeString(x.shape)) does not match weight \(shapeString(w.shape))")
-        }
-        let n = w.shape[0], k = w.shape[1], m = k == 0 ? 0 : x.numel / k
-        guard weightScales.count == 1 || weightScales.count == n else {
-            throw EngineError(op, "expected 1 or \(n) weight scales; got \(weightScales.count)")
+        let n = w.shape[0], k = w.shape[1]
+        let scales = try scalesTensor.toDoubles()
+        guard scales.count == 1 || scales.count == n else {
+            throw EngineError(op, "expected 1 or \(n) weight scales; got \(scales.count)")
         }
         var biasValues = [Double](repeating: 0, count: n)
         if let b = bias {
             guard b.numel == n else { throw EngineError(op, "bias must have \(n) elements; got \(shapeString(b.shape))") }
-            let bd = try b.contiguous().to(.float64)
-            let p = bd.pointer(Double.self)
-            for o in 0..<n { biasValues[o] = p[o] }
+            biasValues = try b.toDoubles()
         }
-        // Per-call activation parameters from this batch's range.
-        let xd = try x.detach().contiguous().to(.float32)
-        let xp = xd.pointer(Float.self)
-        var lo = 0.0, hi = 0.0
-        for i in 0..<x.numel where xp[i].isFinite { lo = min(lo, Double(xp[i])); hi = max(hi, Double(xp[i])) }
-        let qp = try QParams.affine(min: lo, max: hi)
-        let xq = try Quantization.quantize(xd, scale: qp.scale, zeroPoint: qp.zeroPoint)
         let wc = try w.contiguous()
-        let sums = Int8Gemm.rowSums(wc.pointer(Int8.self), n: n, k: k)
-        var acc = [Int32](repeating: 0, count: m * n)
-        acc.withUnsafeMutableBufferPointer { c in
-            Int8Gemm.gemm(xq.pointer(Int8.self), wc.pointer(Int8.self), c.baseAddress!, m: m, n: n, k: k)
+        outFeatures = n
+        inFeatures = k
+        packed = .allocate(capacity: max(lumen_s16_packed_size(n, k), 1))
+        lumen_s16_pack_b_rows(wc.pointer(Int8.self), k, n, k, packed)
+        rowSums = Int8Gemm.rowSums(wc.pointer(Int8.self), n: n, k: k)
+        withExtendedLifetime(wc) {}
+        weightScales = (0..<n).map { scales.count == 1 ? scales[0] : scales[$0] }
+        self.bias = biasValues
+        key = DynamicQuant.key(weight: w, weightScales: scalesTensor, bias: bias)
+        sources = [w, scalesTensor] + (bias.map { [$0] } ?? [])
+    }
+
+    deinit { packed.deallocate() }
+
+    public static func key(weight: Tensor, weightScales: Tensor, bias: Tensor?) -> [TensorVersion?] {
+        [TensorVersion(weight), TensorVersion(weightScales), bias.map(TensorVersion.init)]
+    }
+
+    /// x (*, in) float, weight (out, in) int8, weightScales (out) or (1) → (*, out) float32 (prepares
+    /// the layer for this one call).
+    public static func linear(_ x: Tensor, weight w: Tensor, weightScales: Tensor, bias: Tensor?) throws -> Tensor {
+        try DynamicQuant(weight: w, weightScales: weightScales, bias: bias).forward(x)
+    }
+
+    /// x (*, in) float → (*, out) float32.
+    public func forward(_ x: Tensor) throws -> Tensor {
+        let op = "dynamic_linear"
+        guard x.dtype.isFloatingPoint else { throw EngineError(op, "input must be a float tensor; got \(x.dtype)") }
+        let n = outFeatures, k = inFeatures
+        guard x.rank >= 1, x.shape[x.rank - 1] == k else {
+            throw EngineError(op, "input \(shapeString(x.shape)) does not match weight \(shapeString([n, k]))")
         }
+        let m = x.shape.dropLast().reduce(1, *)
+        // Per-call activation parameters from this batch's range (0 always inside it).
+        let xd = try x.detach().contiguous().to(.float32)
+        var lo: Float = 0, hi: Float = 0
+        lumen_f32_finite_min_max(xd.pointer(Float.self), x.numel, &lo, &hi)
+        let qp = try QParams.affine(min: Double(lo), max: Double(hi))
+        let xq = try Quantization.quantize(xd, scale: qp.scale, zeroPoint: qp.zeroPoint)
         let out = try Tensor(shape: Array(x.shape.dropLast()) + [n], dtype: .float32, zeroed: false, op: op)
+        if m == 0 || n == 0 { return out }
+        let k2 = (k + 1) / 2 * 2, zx = Int32(qp.zeroPoint)
         let d = out.pointer(Float.self)
-        let zx = Int32(qp.zeroPoint)
-        let scales = (0..<n).map { qp.scale * (weightScales.count == 1 ? weightScales[0] : weightScales[$0]) }
-        for i in 0..<m {
-            for o in 0..<n {
-                let a = acc[i * n + o] &- zx &* sums[o]
-                d[i * n + o] = Float(scales[o] * Double(a) + biasValues[o])
+        withUnsafeTemporaryAllocation(of: Int16.self, capacity: max(m * k2, 1)) { a in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: m * n) { acc in
+                lumen_s8_to_s16_rows(xq.pointer(Int8.self), k, m, k, a.baseAddress!, k2)
+                lumen_s16_gemm_packed(a.baseAddress!, k2, packed, n, k, acc.baseAddress!, n, m)
+                let scales = weightScales.map { qp.scale * $0 }, corrections = rowSums.map { zx &* $0 }
+                for i in 0..<m {
+                    for o in 0..<n { d[i * n + o] = Float(scales[o] * Double(acc[i * n + o] &- corrections[o]) + bias[o]) }
+                }
             }
         }
         return out

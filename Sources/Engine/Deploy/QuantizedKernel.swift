@@ -1,5 +1,21 @@
 import CSupport
 
+/// A tensor's identity and contents version: equal values mean the same storage, view and no
+/// in-place write since (writes bump `Storage.version`). Prepared kernels keep their sources
+/// alive, so a storage identity cannot be reused while they compare against it.
+public struct TensorVersion: Equatable {
+    let storage: ObjectIdentifier
+    let version: Int
+    let offset: Int
+    let shape: [Int]
+    let strides: [Int]
+
+    public init(_ t: Tensor) {
+        storage = ObjectIdentifier(t.storage); version = t.storage.version
+        offset = t.offset; shape = t.shape; strides = t.strides
+    }
+}
+
 /// A quantized Linear or Conv2d made ready to run: the int8 weights sign-extended to int16 in the
 /// layout of the packed int16 GEMM (Sources/CSupport/int8_packed.c), the bias with the input zero
 /// point folded in, and the per-channel multipliers and shifts — everything that depends only on
@@ -16,19 +32,6 @@ public final class QuantizedKernel: @unchecked Sendable {
 
     /// What a kernel was built from; equal keys mean the same weights, bias, scales and settings.
     public struct Key: Equatable {
-        struct TensorVersion: Equatable {
-            let storage: ObjectIdentifier
-            let version: Int
-            let offset: Int
-            let shape: [Int]
-            let strides: [Int]
-
-            init(_ t: Tensor) {
-                storage = ObjectIdentifier(t.storage); version = t.storage.version
-                offset = t.offset; shape = t.shape; strides = t.strides
-            }
-        }
-
         let weight: TensorVersion
         let bias: TensorVersion?
         let weightScales: TensorVersion

@@ -23,7 +23,7 @@ function DynamicLinear:init(fields)
 end
 
 function DynamicLinear:forward(x)
-  return deploy_internal.dynamic_linear(x, self.weight_q, self.weight_scale, self.bias)
+  return deploy_internal.dynamic_linear(x, self)
 end
 
 function DynamicLinear:extra_repr()
