@@ -23,9 +23,7 @@ local function paired_ms(fn_a, fn_b, reps)
   return median(a), median(b)
 end
 
-local function report(name, value, unit)
-  print(string.format("%-34s %10.3f %s", name, value, unit))
-end
+local report = dofile((arg[0]:match("^(.*)/") or ".") .. "/bench_util.lua").report
 
 local function measure(label, make, x, reps)
   local base = make()

@@ -2,19 +2,10 @@
 -- (1x32x32 wafer-map size) and an MLP (784-256-128-10). Prints `name value unit` lines.
 -- Int8 runs the deploy.quantize model end to end (Quantize ... Dequantize), float the nn model
 -- under no_grad in eval mode.
-local clock = lumen_internal.clock
 torch.manual_seed(0)
 
-local function timeit(fn, reps, warm)
-  for _ = 1, warm or 3 do fn() end
-  local started = clock()
-  for _ = 1, reps do fn() end
-  return (clock() - started) / reps
-end
-
-local function report(name, value, unit)
-  print(string.format("%-34s %10.3f %s", name, value, unit))
-end
+local util = dofile((arg[0]:match("^(.*)/") or ".") .. "/bench_util.lua")
+local timeit, report = util.timeit, util.report
 
 local function float_bytes(model)
   local n = 0

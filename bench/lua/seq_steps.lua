@@ -1,20 +1,11 @@
 -- Sequence-model training steps of the shared reference (same workloads and shapes as
 -- PyTorch's bench/torch_ref.py: lstm_step_ms and gpt_step_ms), printed as `name value unit`.
 --   lumen bench/lua/seq_steps.lua
-local clock = lumen_internal.clock
 local F = nn.functional
 torch.manual_seed(0)
 
-local function timeit(fn, reps, warm)
-  for _ = 1, warm or 3 do fn() end
-  local started = clock()
-  for _ = 1, reps do fn() end
-  return (clock() - started) / reps
-end
-
-local function report(name, value, unit)
-  print(string.format("%-28s %10.3f %s", name, value, unit))
-end
+local util = dofile((arg[0]:match("^(.*)/") or ".") .. "/bench_util.lua")
+local timeit, report = util.timeit, util.report
 
 local function concat(...)
   local out = {}

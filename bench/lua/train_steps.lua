@@ -1,19 +1,10 @@
 -- Training-step workloads of the shared reference (same shapes as PyTorch's torch_ref.py):
 -- prints `name value unit` lines to compare side by side.
-local clock = lumen_internal.clock
 local F = nn.functional
 torch.manual_seed(0)
 
-local function timeit(fn, reps, warm)
-  for _ = 1, warm or 3 do fn() end
-  local started = clock()
-  for _ = 1, reps do fn() end
-  return (clock() - started) / reps
-end
-
-local function report(name, value, unit)
-  print(string.format("%-28s %10.3f %s", name, value, unit))
-end
+local util = dofile((arg[0]:match("^(.*)/") or ".") .. "/bench_util.lua")
+local timeit, report = util.timeit, util.report
 
 -- MLP 784-256-128-10 (ReLU), batch 64, cross-entropy, SGD momentum 0.9.
 local mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
