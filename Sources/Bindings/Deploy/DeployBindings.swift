@@ -75,26 +75,25 @@ enum DeployBindings {
         let shape: QuantizedKernel.Shape = conv ? try QuantizedLayers.convShape(weight: w, convGeometry(lua, t, op)) : .linear
         let key = QuantizedKernel.Key(weight: w, bias: bias, weightScales: scales, inputScale: inputScale, inputZeroPoint: zx,
                                       outputScale: outputScale, outputZeroPoint: zy, relu: relu, shape: shape)
-        if let cached = lua.withField(t, "_kernel", { try? ObjectUserdata.get(lua, -1, QuantizedKernel.self, op) }), cached.key == key {
-            return cached
+        return try cached(lua, t, QuantizedKernel.self, op, matching: { $0.key == key }) {
+            try QuantizedKernel(weight: w, bias: bias, params: layerParams(lua, t, op), shape: shape, key: key,
+                                sources: [w, scales] + (bias.map { [$0] } ?? []))
         }
-        let real = try Requantizer.realMultipliers(inputScale: inputScale, weightScales: doubles(scales), outputScale: outputScale)
-        let params = QuantizedLayers.Params(inputZeroPoint: zx, requantizer: try Requantizer(realMultipliers: real, outputZeroPoint: zy, relu: relu))
-        if !conv {
-            guard w.rank == 2 else { throw EngineError(op, "weight must be (out, in); got \(shapeString(w.shape))") }
-        }
-        let kernel = try QuantizedKernel(weight: w, bias: bias, params: params, shape: shape, key: key,
-                                         sources: [w, scales] + (bias.map { [$0] } ?? []))
-        storeKernel(lua, t, kernel)
-        return kernel
     }
 
-    /// Keeps a prepared kernel in the layer table's `_kernel` field (raw set: not a parameter).
-    static func storeKernel(_ lua: Lua, _ t: Int32, _ kernel: AnyObject) {
+    /// The prepared kernel in the layer table's `_kernel` field when `matching` accepts it, else a
+    /// new one from `build`, stored there (raw set: not a parameter or buffer).
+    static func cached<K: AnyObject>(_ lua: Lua, _ t: Int32, _ type: K.Type, _ op: String, matching: (K) -> Bool,
+                                     build: () throws -> K) throws -> K {
+        if let kernel = lua.withField(t, "_kernel", { try? ObjectUserdata.get(lua, -1, K.self, op) }), matching(kernel) {
+            return kernel
+        }
+        let kernel = try build()
         let table = lua_absindex(lua.L, t)
         lua_pushstring(lua.L, "_kernel")
         ObjectUserdata.push(lua, kernel)
         lua_rawset(lua.L, table)
+        return kernel
     }
 
     static func convGeometry(_ lua: Lua, _ t: Int32, _ op: String) throws -> QuantizedLayers.ConvGeometry {
@@ -194,12 +193,8 @@ enum DeployBindings {
             let w = try fieldTensor(lua, 2, "weight_q", op)!, scales = try fieldTensor(lua, 2, "weight_scale", op)!
             let bias = try fieldTensor(lua, 2, "bias", op, optional: true)
             let key = DynamicQuant.key(weight: w, weightScales: scales, bias: bias)
-            let kernel: DynamicQuant
-            if let cached = lua.withField(2, "_kernel", { try? ObjectUserdata.get(lua, -1, DynamicQuant.self, op) }), cached.key == key {
-                kernel = cached
-            } else {
-                kernel = try DynamicQuant(weight: w, weightScales: scales, bias: bias)
-                storeKernel(lua, 2, kernel)
+            let kernel = try cached(lua, 2, DynamicQuant.self, op, matching: { $0.key == key }) {
+                try DynamicQuant(weight: w, weightScales: scales, bias: bias)
             }
             lua.push(try kernel.forward(x))
             return 1

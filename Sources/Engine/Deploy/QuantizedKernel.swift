@@ -73,6 +73,7 @@ public final class QuantizedKernel: @unchecked Sendable {
     public init(weight w: Tensor, bias: Tensor?, params: QuantizedLayers.Params, shape: Shape,
                 key: Key? = nil, sources: [Tensor] = []) throws {
         let op = shape == .linear ? "qlinear" : "qconv2d"
+        if shape == .linear, w.rank != 2 { throw EngineError(op, "weight must be (out, in); got \(shapeString(w.shape))") }
         try QuantizedLayers.checkWeights(op, w, bias, params)
         self.shape = shape
         self.key = key

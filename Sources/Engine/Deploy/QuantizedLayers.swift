@@ -46,10 +46,7 @@ public enum QuantizedLayers {
     /// x (*, in) int8, w (out, in) int8, bias (out) int32 → (*, out) int8 (builds a
     /// `QuantizedKernel` and runs it once; layers keep their kernel instead).
     public static func linear(_ x: Tensor, weight w: Tensor, bias: Tensor?, _ params: Params) throws -> Tensor {
-        guard w.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == w.shape[1] else {
-            throw EngineError("qlinear", "input \(shapeString(x.shape)) does not match weight \(shapeString(w.shape)) (expected last dim \(w.rank == 2 ? w.shape[1] : -1))")
-        }
-        return try QuantizedKernel(weight: w, bias: bias, params: params, shape: .linear).linear(x)
+        try QuantizedKernel(weight: w, bias: bias, params: params, shape: .linear).linear(x)
     }
 
     public struct ConvGeometry: Sendable {
